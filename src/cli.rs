@@ -1,0 +1,177 @@
+//! The GNU gdbserver command line:
+//!
+//! ```text
+//! rgdbserver [OPTIONS] COMM PROG [ARGS...]
+//! rgdbserver [OPTIONS] --attach COMM PID
+//! rgdbserver [OPTIONS] --multi COMM
+//! ```
+//! COMM is `HOST:PORT`, `:PORT`, `PORT`, or `-`/`stdio` for stdin/stdout.
+//! Everything after PROG belongs to the program, options included.
+
+use std::ffi::OsString;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use anyhow::{anyhow, bail, Result};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rgdbserver",
+    version,
+    about = "Remote debug server for gdb (a PTRACE_SEIZE based gdbserver)",
+    override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS ...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM"
+)]
+pub struct Cli {
+    /// Attach to the running process PID instead of starting a program.
+    #[arg(long)]
+    pub attach: bool,
+    /// Serve `target extended-remote` (not available yet).
+    #[arg(long)]
+    pub multi: bool,
+    /// Exit after the first connection closes.
+    #[arg(long)]
+    pub once: bool,
+    /// Log server events to stderr.
+    #[arg(long)]
+    pub debug: bool,
+    /// Log every packet to stderr.
+    #[arg(long = "remote-debug")]
+    pub remote_debug: bool,
+    /// Run the program with address space randomization disabled (default).
+    #[arg(
+        long = "disable-randomization",
+        overrides_with = "no_disable_randomization"
+    )]
+    pub disable_randomization: bool,
+    /// Keep address space randomization on.
+    #[arg(long = "no-disable-randomization")]
+    pub no_disable_randomization: bool,
+    /// Accepted for compatibility: programs are started directly.
+    #[arg(long = "startup-with-shell", hide = true)]
+    pub startup_with_shell: bool,
+    #[arg(long = "no-startup-with-shell", hide = true)]
+    pub no_startup_with_shell: bool,
+    /// COMM, then the program and its arguments (or the PID with --attach).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMM PROG ARGS"
+    )]
+    pub rest: Vec<OsString>,
+}
+
+/// Where to talk to gdb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comm {
+    Stdio,
+    Tcp(SocketAddr),
+}
+
+pub fn parse_comm(text: &str) -> Result<Comm> {
+    if text == "-" || text == "stdio" {
+        return Ok(Comm::Stdio);
+    }
+    let text = text.strip_prefix("tcp:").unwrap_or(text);
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) => (host, port),
+        None => ("", text),
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| anyhow!("Bad port argument: {text}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| anyhow!("Cannot resolve host {host}: {e}"))?
+        .next()
+        .ok_or_else(|| anyhow!("Cannot resolve host {host}"))?;
+    Ok(Comm::Tcp(addr))
+}
+
+/// What to debug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Launch {
+        program: OsString,
+        args: Vec<OsString>,
+    },
+    Attach {
+        pid: i32,
+    },
+    Multi,
+}
+
+impl Cli {
+    pub fn comm_and_mode(&self) -> Result<(Comm, Mode)> {
+        let Some((comm, rest)) = self.rest.split_first() else {
+            bail!("No COMM given (try --help)");
+        };
+        let comm = parse_comm(&comm.to_string_lossy())?;
+        let mode = if self.attach {
+            let pid = rest
+                .first()
+                .ok_or_else(|| anyhow!("--attach needs a PID"))?;
+            let pid: i32 = pid
+                .to_string_lossy()
+                .parse()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| anyhow!("Bad process ID: {}", pid.to_string_lossy()))?;
+            Mode::Attach { pid }
+        } else if let Some((program, args)) = rest.split_first() {
+            Mode::Launch {
+                program: program.clone(),
+                args: args.to_vec(),
+            }
+        } else if self.multi {
+            Mode::Multi
+        } else {
+            bail!("No program specified");
+        };
+        Ok((comm, mode))
+    }
+
+    pub fn disable_aslr(&self) -> bool {
+        !self.no_disable_randomization
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_comm_forms() {
+        assert_eq!(parse_comm("-").ok(), Some(Comm::Stdio));
+        assert_eq!(
+            parse_comm(":1234").ok(),
+            Some(Comm::Tcp(
+                "0.0.0.0:1234".parse().unwrap_or_else(|_| unreachable!())
+            ))
+        );
+        assert_eq!(
+            parse_comm("127.0.0.1:0").ok(),
+            Some(Comm::Tcp(
+                "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!())
+            ))
+        );
+        assert!(parse_comm("notaport").is_err());
+        assert!(parse_comm(":99999").is_err());
+    }
+
+    #[test]
+    fn program_arguments_keep_their_dashes() {
+        let cli = Cli::parse_from(["rgdbserver", "--once", ":0", "./prog", "--flag", "-x"]);
+        let (_, mode) = cli.comm_and_mode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            mode,
+            Mode::Launch {
+                program: "./prog".into(),
+                args: vec!["--flag".into(), "-x".into()]
+            }
+        );
+        assert!(cli.once);
+    }
+}

@@ -1,0 +1,269 @@
+//! Stopping and resuming: stop-all with PTRACE_INTERRUPT, resume plans that
+//! honour pending events and scheduler locking, choosing what to report, and
+//! the ends of a session (kill, detach).
+
+use anyhow::{Context, Result};
+
+use super::memory::Memory;
+use super::registers;
+use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent};
+use crate::ptrace::wait::{self, Waited};
+use crate::ptrace::{self, PtraceError, Tid};
+
+/// What the session must tell gdb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    Stop { tid: Tid, event: StopEvent },
+    ProcessExit(ProcessExit),
+}
+
+/// Whether a resume request actually let threads run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeOutcome {
+    Running,
+    /// A thread to be resumed still owes gdb an event: nothing was resumed.
+    ReportPending,
+}
+
+impl Inferior {
+    /// Restart one stopped thread as `action` says. ESRCH is not an error: the
+    /// thread's exit status will arrive through waitpid.
+    pub(super) fn resume_thread(
+        &mut self,
+        tid: Tid,
+        action: ResumeAction,
+        signal: i32,
+    ) -> Result<()> {
+        let thread = self.thread_mut(tid)?;
+        let deferred = std::mem::take(&mut thread.deferred_signal);
+        let signal = if signal != 0 { signal } else { deferred };
+        let result = match action {
+            ResumeAction::Continue { .. } => ptrace::cont(tid, signal),
+            ResumeAction::Step { .. } | ResumeAction::RangeStep { .. } => ptrace::step(tid, signal),
+        };
+        let thread = self.thread_mut(tid)?;
+        thread.last_action = Some(action);
+        thread.stop_signal = None;
+        thread.invalidate_caches();
+        thread.state = RunState::Running;
+        match result {
+            Ok(()) | Err(PtraceError::Gone) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot resume thread {tid}")),
+        }
+    }
+
+    /// Drop a pending breakpoint event that no longer holds: gdb removed the
+    /// breakpoint, or moved the PC (jump, inferior call).
+    fn pending_is_valid(&mut self, tid: Tid) -> bool {
+        let Some(event) = self.threads.get(&tid).and_then(|t| t.pending) else {
+            return false;
+        };
+        let valid = match event {
+            StopEvent::SwBreakpoint { pc } => {
+                self.has_breakpoint(pc) && self.pc(tid).map(|now| now == pc).unwrap_or(false)
+            }
+            _ => true,
+        };
+        if !valid {
+            log::debug!("dropping stale pending event of {tid}: {event:?}");
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.pending = None;
+            }
+        }
+        valid
+    }
+
+    /// Carry out gdb's resume: threads with an action do it; the others
+    /// continue when `others_continue` (a wildcard `c`), or stay stopped
+    /// (scheduler locking, gdb's step over a breakpoint).
+    pub fn resume(&mut self, others_continue: bool) -> Result<ResumeOutcome> {
+        let plan: Vec<(Tid, ResumeAction)> = self
+            .threads
+            .values_mut()
+            .filter(|t| t.state == RunState::Stopped)
+            .filter_map(|t| {
+                let action = t
+                    .action
+                    .take()
+                    .or(others_continue.then_some(ResumeAction::Continue { signal: 0 }));
+                action.map(|a| (t.tid, a))
+            })
+            .collect();
+
+        let tids: Vec<Tid> = plan.iter().map(|(t, _)| *t).collect();
+        if tids.iter().any(|&tid| self.pending_is_valid(tid)) {
+            // Keep what gdb asked to deliver for when the thread really runs.
+            for (tid, action) in &plan {
+                if let (
+                    Some(t),
+                    ResumeAction::Continue { signal } | ResumeAction::Step { signal },
+                ) = (self.threads.get_mut(tid), action)
+                {
+                    if *signal != 0 && t.pending.is_none() {
+                        t.deferred_signal = *signal;
+                    }
+                }
+            }
+            return Ok(ResumeOutcome::ReportPending);
+        }
+        for (tid, action) in plan {
+            let signal = match action {
+                ResumeAction::Continue { signal } | ResumeAction::Step { signal } => signal,
+                ResumeAction::RangeStep { .. } => 0,
+            };
+            self.resume_thread(tid, action, signal)?;
+        }
+        Ok(ResumeOutcome::Running)
+    }
+
+    /// Is there anything to tell gdb right now?
+    pub fn has_report(&self) -> bool {
+        self.exit.is_some() || self.threads.values().any(|t| t.pending.is_some())
+    }
+
+    /// Stop every running thread with PTRACE_INTERRUPT (never SIGSTOP) and wait
+    /// until each is stopped or gone. Events found meanwhile stay pending.
+    pub fn stop_all(&mut self) -> Result<()> {
+        self.stopping = true;
+        let result = self.stop_all_inner();
+        self.stopping = false;
+        result
+    }
+
+    fn stop_all_inner(&mut self) -> Result<()> {
+        loop {
+            for thread in self.threads.values_mut() {
+                if thread.state != RunState::Stopped && !thread.interrupt_sent {
+                    match ptrace::interrupt(thread.tid) {
+                        Ok(()) | Err(PtraceError::Gone) => thread.interrupt_sent = true,
+                        Err(e) => return Err(e).context("cannot stop the program"),
+                    }
+                }
+            }
+            if self.exit.is_some() || self.threads.values().all(|t| t.state == RunState::Stopped) {
+                return Ok(());
+            }
+            match wait::block_any().context("waitpid")? {
+                Waited::Event(tid, event) => self.handle_wait(tid, event)?,
+                Waited::Nothing => {}
+                Waited::NoChildren => {
+                    self.threads.clear();
+                    if self.exit.is_none() {
+                        self.exit = Some(ProcessExit::Killed(libc::SIGKILL));
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Collect every status that is ready, without blocking.
+    pub fn drain_events(&mut self) -> Result<()> {
+        loop {
+            match wait::poll_any().context("waitpid")? {
+                Waited::Event(tid, event) => self.handle_wait(tid, event)?,
+                Waited::Nothing => return Ok(()),
+                Waited::NoChildren => {
+                    if self.exit.is_none() && !self.threads.is_empty() {
+                        self.threads.clear();
+                        self.exit = Some(ProcessExit::Killed(libc::SIGKILL));
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Choose the one event to report (the stepping thread first, then the
+    /// next thread after the last reported one, so no thread starves).
+    pub fn take_report(&mut self) -> Option<Report> {
+        if let Some(exit) = self.exit {
+            return Some(Report::ProcessExit(exit));
+        }
+        let tids: Vec<Tid> = self.threads.keys().copied().collect();
+        let candidates: Vec<Tid> = tids
+            .into_iter()
+            .filter(|&t| self.pending_is_valid(t))
+            .collect();
+        let stepping = candidates.iter().copied().find(|t| {
+            self.threads
+                .get(t)
+                .map(|th| th.is_stepping())
+                .unwrap_or(false)
+        });
+        let next = candidates.iter().copied().find(|&t| t > self.last_reported);
+        let tid = stepping.or(next).or(candidates.first().copied())?;
+        let event = self.threads.get_mut(&tid)?.pending.take()?;
+        self.last_reported = tid;
+        Some(Report::Stop { tid, event })
+    }
+
+    /// Ctrl-C: everything is stopped already (stop_all); report an event if one
+    /// is pending, else the interrupt itself on gdb's current thread.
+    pub fn interrupt_report(&mut self) -> Option<Report> {
+        if let Some(report) = self.take_report() {
+            return Some(report);
+        }
+        let tid = if self.has_thread(self.last_reported) {
+            self.last_reported
+        } else {
+            *self.threads.keys().next()?
+        };
+        self.last_reported = tid;
+        Some(Report::Stop {
+            tid,
+            event: StopEvent::Interrupted,
+        })
+    }
+
+    /// Kill with SIGKILL and reap every thread, leaving no zombie.
+    pub fn kill(&mut self) -> Result<()> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        // SAFETY: plain kill(2) on our tracee's pid.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        while self.exit.is_none() {
+            match wait::block_any().context("waitpid after SIGKILL")? {
+                Waited::Event(tid, event) => {
+                    self.stopping = true;
+                    let r = self.handle_wait(tid, event);
+                    self.stopping = false;
+                    r?;
+                }
+                Waited::Nothing => {}
+                Waited::NoChildren => self.exit = Some(ProcessExit::Killed(libc::SIGKILL)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Leave the process running on its own: breakpoints removed, every thread
+    /// detached, signals it was about to receive delivered.
+    pub fn detach(&mut self) -> Result<()> {
+        if self.exit.is_some() {
+            return Ok(());
+        }
+        self.stop_all()?;
+        self.memory.remove_all_breakpoints(&mut self.breakpoints);
+        for thread in self.threads.values() {
+            let signal = match thread.pending {
+                Some(StopEvent::Signal { signal }) => signal,
+                _ => thread.stop_signal.unwrap_or(0),
+            };
+            match ptrace::detach(thread.tid, signal) {
+                Ok(()) | Err(PtraceError::Gone) => {}
+                Err(e) => log::warn!("detach {}: {e}", thread.tid),
+            }
+        }
+        self.threads.clear();
+        Ok(())
+    }
+
+    pub(super) fn reopen_after_exec(&mut self) -> Result<()> {
+        self.breakpoints.clear();
+        self.memory = Memory::open(self.pid)?;
+        self.desc = registers::describe(self.pid)?;
+        Ok(())
+    }
+}

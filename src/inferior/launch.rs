@@ -1,0 +1,223 @@
+//! Starting a program under PTRACE_SEIZE so that the first stop gdb sees is its
+//! first instruction (the exec stop, in ld.so), as with gdbserver.
+//!
+//! The child waits on a pipe before exec; the parent seizes it (no SIGSTOP,
+//! no PTRACE_TRACEME) and then releases it. The exec is reported as
+//! PTRACE_EVENT_EXEC. A failed exec is reported on a close-on-exec pipe, so
+//! the error names the real errno.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::ptrace::wait::{self, PtraceEvent, WaitEvent, Waited};
+use crate::ptrace::{self, Tid};
+
+pub struct LaunchOptions {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub disable_aslr: bool,
+    /// stdio mode: the protocol owns our stdin/stdout, so the program gets
+    /// /dev/null for stdin and our stderr for stdout.
+    pub keep_protocol_fds: bool,
+}
+
+/// Find the program the way execvp would, so errors can be named before fork.
+pub fn resolve_program(program: &OsString) -> Result<PathBuf> {
+    let path = Path::new(program);
+    let candidates: Vec<PathBuf> = if program.as_bytes().contains(&b'/') {
+        vec![path.to_path_buf()]
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|d| d.join(path)).collect())
+            .unwrap_or_default()
+    };
+    let mut last_err = std::io::Error::from_raw_os_error(libc::ENOENT);
+    for candidate in candidates {
+        match std::fs::metadata(&candidate) {
+            Ok(meta) if meta.is_dir() => last_err = std::io::Error::from_raw_os_error(libc::EACCES),
+            Ok(_) => {
+                let c = CString::new(candidate.as_os_str().as_bytes())?;
+                // SAFETY: access(2) on a valid NUL-terminated path.
+                if unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0 {
+                    return Ok(candidate);
+                }
+                last_err = std::io::Error::last_os_error();
+            }
+            Err(e) => last_err = e,
+        }
+    }
+    bail!("Cannot exec {}: {}.", path.display(), strerror(&last_err))
+}
+
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        // SAFETY: strerror returns a static string for any errno.
+        Some(n) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(n)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => e.to_string(),
+    }
+}
+
+fn pipe_cloexec() -> Result<(i32, i32)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two fds into the array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("pipe2");
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Fork, seize and exec the program; returns its pid, stopped at the exec stop.
+pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
+    let path = resolve_program(&opts.program)?;
+    let c_path =
+        CString::new(path.as_os_str().as_bytes()).context("program name has a NUL byte")?;
+    let mut c_args =
+        vec![CString::new(opts.program.as_bytes()).context("program name has a NUL byte")?];
+    for a in &opts.args {
+        c_args.push(CString::new(a.as_bytes()).context("argument has a NUL byte")?);
+    }
+    let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let devnull = CString::new("/dev/null")?;
+
+    let (release_r, release_w) = pipe_cloexec()?;
+    let (err_r, err_w) = pipe_cloexec()?;
+
+    // SAFETY: rgdbserver is single-threaded, so the child may run ordinary
+    // code; it still only makes async-signal-safe calls before exec.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("fork");
+    }
+    if pid == 0 {
+        // SAFETY: child side, async-signal-safe calls only, ends in exec or _exit.
+        unsafe {
+            // Our copies of the parent's ends, or EOF would never come.
+            libc::close(release_w);
+            libc::close(err_r);
+            child_exec(
+                &opts_child(opts),
+                release_r,
+                err_w,
+                &c_path,
+                &argv,
+                &devnull,
+            )
+        }
+    }
+    // SAFETY: closing our copies of the child's pipe ends.
+    unsafe {
+        libc::close(release_r);
+        libc::close(err_w);
+    }
+    let seized = ptrace::seize(pid, ptrace::TRACE_OPTIONS);
+    // SAFETY: closing the write end releases the child (it reads EOF).
+    unsafe { libc::close(release_w) };
+    if let Err(e) = seized {
+        // SAFETY: we own this child; kill and reap it.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+            libc::close(err_r);
+        }
+        bail!("Cannot trace the new process {pid}: {e}");
+    }
+    let outcome = wait_for_exec(pid);
+    let mut errno_buf = [0u8; 4];
+    // SAFETY: reading at most 4 bytes into a local buffer.
+    let n = unsafe { libc::read(err_r, errno_buf.as_mut_ptr().cast(), 4) };
+    // SAFETY: closing our fd.
+    unsafe { libc::close(err_r) };
+    match outcome {
+        Ok(()) => Ok(pid),
+        Err(e) => {
+            if n == 4 {
+                let err = std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno_buf));
+                bail!("Cannot exec {}: {}.", path.display(), strerror(&err));
+            }
+            Err(e)
+        }
+    }
+}
+
+struct ChildOpts {
+    disable_aslr: bool,
+    keep_protocol_fds: bool,
+}
+
+fn opts_child(o: &LaunchOptions) -> ChildOpts {
+    ChildOpts {
+        disable_aslr: o.disable_aslr,
+        keep_protocol_fds: o.keep_protocol_fds,
+    }
+}
+
+unsafe fn child_exec(
+    o: &ChildOpts,
+    release_r: i32,
+    err_w: i32,
+    path: &CString,
+    argv: &[*const libc::c_char],
+    devnull: &CString,
+) -> ! {
+    // Its own process group, as gdbserver does, so a ^C typed at our terminal
+    // is not delivered to it behind gdb's back.
+    libc::setpgid(0, 0);
+    if o.disable_aslr {
+        let current = libc::personality(0xffff_ffff);
+        if current != -1 {
+            libc::personality(
+                (current as libc::c_ulong | libc::ADDR_NO_RANDOMIZE as libc::c_ulong) as _,
+            );
+        }
+    }
+    // Undo what the server changed for itself: blocked SIGCHLD, ignored SIGPIPE.
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    if o.keep_protocol_fds {
+        let fd = libc::open(devnull.as_ptr(), libc::O_RDONLY);
+        if fd >= 0 {
+            libc::dup2(fd, 0);
+            libc::close(fd);
+        }
+        libc::dup2(2, 1);
+    }
+    // Wait until the parent has seized us.
+    let mut byte = 0u8;
+    while libc::read(release_r, (&mut byte as *mut u8).cast(), 1) < 0 {}
+    libc::execv(path.as_ptr(), argv.as_ptr());
+    let errno = *libc::__errno_location();
+    let bytes = errno.to_ne_bytes();
+    libc::write(err_w, bytes.as_ptr().cast(), 4);
+    libc::_exit(127);
+}
+
+/// Wait for the child's exec stop; pass on anything else it gets before.
+fn wait_for_exec(pid: Tid) -> Result<()> {
+    loop {
+        match wait::block_on(pid).context("waitpid on the new process")? {
+            Waited::Event(_, WaitEvent::Event(PtraceEvent::Exec)) => return Ok(()),
+            Waited::Event(_, WaitEvent::Exited { code }) => {
+                bail!("the new process exited with status {code} before exec")
+            }
+            Waited::Event(_, WaitEvent::Killed { signal, .. }) => {
+                bail!("the new process was killed by signal {signal} before exec")
+            }
+            Waited::Event(_, WaitEvent::SignalStop { signal }) => {
+                ptrace::cont(pid, signal).context("PTRACE_CONT before exec")?
+            }
+            Waited::Event(_, WaitEvent::GroupStop { .. }) | Waited::Event(_, _) => {
+                ptrace::cont(pid, 0).context("PTRACE_CONT before exec")?
+            }
+            Waited::Nothing => {}
+            Waited::NoChildren => bail!("the new process vanished before exec"),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The traced process and the all-stop policy around it: its threads, their
+//! pending events, memory and breakpoints, registers, and its lifecycle.
+//!
+//! Invariants (while gdb talks to a stopped program, "all-stop"):
+//! - every thread is `Stopped` or about to report (we wait for it in stop-all);
+//! - an event noticed for a thread that was not reported stays in
+//!   `Thread::pending` and is reported before that thread runs again;
+//! - `exit` is set only from the leader's final wait status, which the kernel
+//!   delivers after every other thread is gone.
+
+mod control;
+mod events;
+pub mod launch;
+pub mod memory;
+mod registers;
+pub mod thread;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use rgdbserver_arch::TargetDescription;
+
+use crate::ptrace::Tid;
+pub use control::{Report, ResumeOutcome};
+use memory::{Breakpoints, Memory};
+pub use thread::{ResumeAction, RunState, StopEvent, Thread};
+
+/// How the whole process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessExit {
+    Exited(i32),
+    Killed(i32),
+}
+
+pub struct Inferior {
+    pub pid: Tid,
+    pub threads: BTreeMap<Tid, Thread>,
+    memory: Memory,
+    breakpoints: Breakpoints,
+    pub desc: TargetDescription,
+    /// Set from the leader's final wait status.
+    pub exit: Option<ProcessExit>,
+    /// True when we attached to it, false when we launched it.
+    pub attached: bool,
+    /// The thread of the last stop we reported (gdb's current thread then).
+    pub last_reported: Tid,
+    /// True while stop-all is draining: internal events leave threads stopped.
+    stopping: bool,
+}
+
+impl Inferior {
+    /// Build the inferior for a process whose `pid` thread is in a ptrace-stop.
+    pub fn new(pid: Tid, threads: Vec<Tid>, attached: bool) -> Result<Inferior> {
+        let memory = Memory::open(pid)?;
+        let desc = registers::describe(pid).context("cannot read the registers of the program")?;
+        let threads = threads
+            .into_iter()
+            .map(|tid| (tid, Thread::new(tid, RunState::Stopped)))
+            .collect();
+        Ok(Inferior {
+            pid,
+            threads,
+            memory,
+            breakpoints: Breakpoints::default(),
+            desc,
+            exit: None,
+            attached,
+            last_reported: pid,
+            stopping: false,
+        })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.exit.is_none()
+    }
+
+    /// Live threads in tid order (a zombie leader is hidden: it has no thread
+    /// entry once it reported its exit... until then it is listed as gdbserver does).
+    pub fn thread_ids(&self) -> impl Iterator<Item = Tid> + '_ {
+        self.threads.keys().copied()
+    }
+
+    pub fn has_thread(&self, tid: Tid) -> bool {
+        self.threads.contains_key(&tid)
+    }
+
+    // ---- memory ---------------------------------------------------------
+
+    pub fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.memory.read(&mut self.breakpoints, addr, buf)
+    }
+
+    pub fn write_memory(&mut self, addr: u64, data: &[u8]) -> std::io::Result<()> {
+        self.memory.write(
+            &mut self.breakpoints,
+            addr,
+            data,
+            registers::BREAKPOINT_INSN,
+        )
+    }
+
+    pub fn insert_breakpoint(&mut self, addr: u64) -> std::io::Result<()> {
+        self.memory
+            .insert_breakpoint(&mut self.breakpoints, addr, registers::BREAKPOINT_INSN)
+    }
+
+    pub fn remove_breakpoint(&mut self, addr: u64) -> std::io::Result<bool> {
+        self.memory.remove_breakpoint(&mut self.breakpoints, addr)
+    }
+
+    pub fn has_breakpoint(&self, addr: u64) -> bool {
+        self.breakpoints.contains(addr)
+    }
+
+    fn thread_mut(&mut self, tid: Tid) -> Result<&mut Thread> {
+        self.threads
+            .get_mut(&tid)
+            .with_context(|| format!("no thread {tid}"))
+    }
+}

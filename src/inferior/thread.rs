@@ -1,0 +1,107 @@
+//! One traced thread: its run state, what gdb asked it to do, the event it
+//! still owes gdb, and its register cache.
+//!
+//! Invariants: `regs`/`xstate` caches are only `Some` while the thread is
+//! `Stopped` (cleared on every resume); `pending` holds at most one reportable
+//! event, which is reported before the thread runs again.
+
+use crate::ptrace::Tid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// In a ptrace-stop: registers and memory may be read, requests may be made.
+    Stopped,
+    /// Running (or blocked in the kernel) under PTRACE_CONT/STEP/SYSCALL.
+    Running,
+    /// In a group stop that we left observable with PTRACE_LISTEN: it stays
+    /// stopped for the program's job control, but from ptrace's point of view it
+    /// is running and must be PTRACE_INTERRUPTed before any request.
+    Listening,
+}
+
+/// What gdb asked a thread to do on the next resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeAction {
+    Continue {
+        signal: i32,
+    },
+    Step {
+        signal: i32,
+    },
+    /// Step while the PC stays in [start, end) (gdb's `vCont;r`).
+    RangeStep {
+        start: u64,
+        end: u64,
+    },
+}
+
+/// A reportable stop, as the inferior knows it (Linux signal numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopEvent {
+    /// Hit our software breakpoint at `pc` (PC already rewound to it).
+    SwBreakpoint { pc: u64 },
+    /// Finished a single step (or left a stepping range).
+    StepDone,
+    /// A signal the program is about to receive (signal-delivery stop).
+    Signal { signal: i32 },
+    /// Stopped at gdb's request (Ctrl-C); reported as SIGINT.
+    Interrupted,
+}
+
+#[derive(Debug)]
+pub struct Thread {
+    pub tid: Tid,
+    pub state: RunState,
+    /// The action gdb gave it for the coming resume (`None`: stays stopped
+    /// under scheduler locking, or continues under a wildcard).
+    pub action: Option<ResumeAction>,
+    /// What it was last resumed with, to classify the next SIGTRAP.
+    pub last_action: Option<ResumeAction>,
+    /// An event not reported yet; it is reported before the thread runs again.
+    pub pending: Option<StopEvent>,
+    /// A signal gdb asked us to deliver while an event was pending: delivered on
+    /// the next real resume so it is not lost.
+    pub deferred_signal: i32,
+    /// We sent PTRACE_INTERRUPT and its PTRACE_EVENT_STOP has not come yet.
+    pub interrupt_sent: bool,
+    /// The signal from its latest signal-delivery stop, if it is stopped in one
+    /// and that signal has not been reported or passed.
+    pub stop_signal: Option<i32>,
+    #[cfg(target_arch = "x86_64")]
+    pub regs: Option<libc::user_regs_struct>,
+    pub xstate: Option<Vec<u8>>,
+}
+
+impl Thread {
+    pub fn new(tid: Tid, state: RunState) -> Thread {
+        Thread {
+            tid,
+            state,
+            action: None,
+            last_action: None,
+            pending: None,
+            deferred_signal: 0,
+            interrupt_sent: false,
+            stop_signal: None,
+            #[cfg(target_arch = "x86_64")]
+            regs: None,
+            xstate: None,
+        }
+    }
+
+    /// Forget cached registers: called whenever the thread leaves a ptrace-stop.
+    pub fn invalidate_caches(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.regs = None;
+        }
+        self.xstate = None;
+    }
+
+    pub fn is_stepping(&self) -> bool {
+        matches!(
+            self.last_action,
+            Some(ResumeAction::Step { .. }) | Some(ResumeAction::RangeStep { .. })
+        )
+    }
+}

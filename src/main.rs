@@ -1,0 +1,142 @@
+//! rgdbserver: parse the command line, set up logging, start the program, serve
+//! gdb connections, and turn how the session ended into gdbserver's messages
+//! and exit code.
+
+mod cli;
+mod inferior;
+mod linux;
+mod logging;
+mod ptrace;
+mod rsp;
+mod session;
+mod target;
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+use cli::{Cli, Comm, Mode};
+use inferior::launch::{launch, LaunchOptions};
+use inferior::{Inferior, ProcessExit};
+use session::child_events::ChildEvents;
+use session::transport::Transport;
+use session::{Session, SessionEnd};
+use target::DebugTarget;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.debug, cli.remote_debug);
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rgdbserver: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode> {
+    let (comm, mode) = cli.comm_and_mode()?;
+    let (program, args) = match mode {
+        Mode::Launch { program, args } => (program, args),
+        Mode::Attach { .. } => bail!("--attach is not supported yet"),
+        Mode::Multi => bail!("--multi is not supported yet"),
+    };
+    // A write to a closed connection must be an error, not death by SIGPIPE.
+    // SAFETY: setting a signal disposition.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    let children = ChildEvents::new().context("cannot set up child notifications")?;
+
+    // Bind first: a busy port must fail before anything is started.
+    let listener = match &comm {
+        Comm::Tcp(addr) => {
+            Some(TcpListener::bind(addr).with_context(|| format!("Can't bind address {addr}"))?)
+        }
+        Comm::Stdio => None,
+    };
+
+    let options = LaunchOptions {
+        program: program.clone(),
+        args,
+        disable_aslr: cli.disable_aslr(),
+        keep_protocol_fds: comm == Comm::Stdio,
+    };
+    let pid = launch(&options)?;
+    eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
+    let inferior = match Inferior::new(pid, vec![pid], false) {
+        Ok(inferior) => inferior,
+        Err(e) => {
+            // SAFETY: our own child; kill and reap it so nothing is left behind.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+            }
+            return Err(e);
+        }
+    };
+    let mut target = DebugTarget::new(Some(inferior));
+    let result = serve(cli, listener.as_ref(), &mut target, &children);
+    if result.is_err() {
+        if let Some(inferior) = target.inferior.as_mut() {
+            let _ = inferior.kill();
+        }
+    }
+    result
+}
+
+fn serve(
+    cli: &Cli,
+    listener: Option<&TcpListener>,
+    target: &mut DebugTarget,
+    children: &ChildEvents,
+) -> Result<ExitCode> {
+    loop {
+        let transport = match listener {
+            Some(listener) => {
+                eprintln!("Listening on port {}", listener.local_addr()?.port());
+                let (stream, peer) = listener.accept().context("accept")?;
+                eprintln!(
+                    "Remote debugging from host {}, port {}",
+                    peer.ip(),
+                    peer.port()
+                );
+                Transport::tcp(stream).context("socket setup")?
+            }
+            None => Transport::stdio(),
+        };
+        let end = Session::new(transport, target, children)?.run()?;
+        let pid = target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+        match end {
+            SessionEnd::ProcessExited(ProcessExit::Exited(code)) => {
+                eprintln!("\nChild exited with status {code}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            SessionEnd::ProcessExited(ProcessExit::Killed(signal)) => {
+                eprintln!("\nChild terminated with signal = {signal}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            SessionEnd::Killed => return Ok(ExitCode::SUCCESS),
+            SessionEnd::Detached => {
+                eprintln!("Detaching from process {pid}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            SessionEnd::ConnectionClosed => {
+                if cli.once || listener.is_none() {
+                    if let Some(inferior) = target.inferior.as_mut() {
+                        if inferior.attached {
+                            inferior.detach()?;
+                        } else {
+                            inferior.kill()?;
+                        }
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                eprintln!(
+                    "Remote side has terminated connection.  GDBserver will reopen the connection."
+                );
+            }
+        }
+    }
+}

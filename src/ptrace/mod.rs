@@ -1,0 +1,257 @@
+//! The only module that calls ptrace(2). Every request is made from the tracer
+//! thread (the kernel accepts requests only from the thread that attached).
+//!
+//! Errors are typed: ESRCH becomes [`PtraceError::Gone`] because a thread can die
+//! (or be SIGKILLed from outside) between any two requests, and callers must
+//! treat that as an event, never as a crash.
+
+pub mod wait;
+
+use std::fmt;
+
+/// A kernel thread id (also the pid for a thread-group leader).
+pub type Tid = i32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PtraceError {
+    /// ESRCH: the thread is gone or not in a ptrace-stop.
+    Gone,
+    /// Any other errno, with the request that failed.
+    Os { request: &'static str, errno: i32 },
+}
+
+impl fmt::Display for PtraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PtraceError::Gone => write!(f, "thread is gone (ESRCH)"),
+            PtraceError::Os { request, errno } => write!(
+                f,
+                "{request} failed: {}",
+                std::io::Error::from_raw_os_error(*errno)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PtraceError {}
+
+pub type PtraceResult<T> = Result<T, PtraceError>;
+
+/// Options every traced thread gets: new threads, forks, exec and exit are
+/// reported, syscall stops are distinguishable, and the tracee dies with us.
+pub const TRACE_OPTIONS: libc::c_int = libc::PTRACE_O_TRACECLONE
+    | libc::PTRACE_O_TRACEEXEC
+    | libc::PTRACE_O_TRACESYSGOOD
+    | libc::PTRACE_O_EXITKILL;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+fn request(
+    name: &'static str,
+    req: libc::c_uint,
+    tid: Tid,
+    addr: usize,
+    data: usize,
+) -> PtraceResult<libc::c_long> {
+    // SAFETY: ptrace with integer/pointer arguments; pointer arguments are
+    // provided by the typed wrappers below and point to live, sized buffers.
+    let rc = unsafe {
+        libc::ptrace(
+            req,
+            tid,
+            addr as *mut libc::c_void,
+            data as *mut libc::c_void,
+        )
+    };
+    if rc == -1 {
+        match errno() {
+            0 => Ok(rc), // PEEK* may legitimately return -1
+            libc::ESRCH => Err(PtraceError::Gone),
+            e => Err(PtraceError::Os {
+                request: name,
+                errno: e,
+            }),
+        }
+    } else {
+        Ok(rc)
+    }
+}
+
+/// PTRACE_SEIZE: trace without stopping and without sending SIGSTOP.
+pub fn seize(tid: Tid, options: libc::c_int) -> PtraceResult<()> {
+    request("PTRACE_SEIZE", libc::PTRACE_SEIZE, tid, 0, options as usize).map(drop)
+}
+
+/// PTRACE_INTERRUPT: the thread reports PTRACE_EVENT_STOP (SIGTRAP) soon.
+pub fn interrupt(tid: Tid) -> PtraceResult<()> {
+    request("PTRACE_INTERRUPT", libc::PTRACE_INTERRUPT, tid, 0, 0).map(drop)
+}
+
+/// Restart a stopped thread, delivering `signal` (0 for none).
+pub fn cont(tid: Tid, signal: i32) -> PtraceResult<()> {
+    request("PTRACE_CONT", libc::PTRACE_CONT, tid, 0, signal as usize).map(drop)
+}
+
+/// Restart for one instruction.
+pub fn step(tid: Tid, signal: i32) -> PtraceResult<()> {
+    request(
+        "PTRACE_SINGLESTEP",
+        libc::PTRACE_SINGLESTEP,
+        tid,
+        0,
+        signal as usize,
+    )
+    .map(drop)
+}
+
+/// Restart until the next syscall entry or exit.
+pub fn syscall(tid: Tid, signal: i32) -> PtraceResult<()> {
+    request(
+        "PTRACE_SYSCALL",
+        libc::PTRACE_SYSCALL,
+        tid,
+        0,
+        signal as usize,
+    )
+    .map(drop)
+}
+
+/// PTRACE_LISTEN: leave a group-stopped thread stopped, but let the next
+/// SIGCONT (or PTRACE_INTERRUPT) wake it. nix has no wrapper for it.
+pub fn listen(tid: Tid) -> PtraceResult<()> {
+    request("PTRACE_LISTEN", libc::PTRACE_LISTEN, tid, 0, 0).map(drop)
+}
+
+pub fn detach(tid: Tid, signal: i32) -> PtraceResult<()> {
+    request(
+        "PTRACE_DETACH",
+        libc::PTRACE_DETACH,
+        tid,
+        0,
+        signal as usize,
+    )
+    .map(drop)
+}
+
+pub fn set_options(tid: Tid, options: libc::c_int) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETOPTIONS",
+        libc::PTRACE_SETOPTIONS,
+        tid,
+        0,
+        options as usize,
+    )
+    .map(drop)
+}
+
+/// The message of the last ptrace event (new tid for clone, exit status for exit).
+pub fn event_msg(tid: Tid) -> PtraceResult<u64> {
+    let mut msg: libc::c_ulong = 0;
+    request(
+        "PTRACE_GETEVENTMSG",
+        libc::PTRACE_GETEVENTMSG,
+        tid,
+        0,
+        &mut msg as *mut _ as usize,
+    )?;
+    Ok(msg as u64)
+}
+
+pub fn siginfo(tid: Tid) -> PtraceResult<libc::siginfo_t> {
+    // SAFETY: siginfo_t is plain old data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    request(
+        "PTRACE_GETSIGINFO",
+        libc::PTRACE_GETSIGINFO,
+        tid,
+        0,
+        &mut info as *mut _ as usize,
+    )?;
+    Ok(info)
+}
+
+pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETSIGINFO",
+        libc::PTRACE_SETSIGINFO,
+        tid,
+        0,
+        info as *const _ as usize,
+    )
+    .map(drop)
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn regs(tid: Tid) -> PtraceResult<libc::user_regs_struct> {
+    // SAFETY: user_regs_struct is plain old data.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    request(
+        "PTRACE_GETREGS",
+        libc::PTRACE_GETREGS,
+        tid,
+        0,
+        &mut regs as *mut _ as usize,
+    )?;
+    Ok(regs)
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn set_regs(tid: Tid, regs: &libc::user_regs_struct) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETREGS",
+        libc::PTRACE_SETREGS,
+        tid,
+        0,
+        regs as *const _ as usize,
+    )
+    .map(drop)
+}
+
+/// NT_X86_XSTATE and friends: fills `buf`, returns how many bytes the kernel wrote.
+pub fn regset(tid: Tid, note_type: u32, buf: &mut [u8]) -> PtraceResult<usize> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    request(
+        "PTRACE_GETREGSET",
+        libc::PTRACE_GETREGSET,
+        tid,
+        note_type as usize,
+        &mut iov as *mut _ as usize,
+    )?;
+    Ok(iov.iov_len)
+}
+
+pub fn set_regset(tid: Tid, note_type: u32, buf: &[u8]) -> PtraceResult<()> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut _,
+        iov_len: buf.len(),
+    };
+    request(
+        "PTRACE_SETREGSET",
+        libc::PTRACE_SETREGSET,
+        tid,
+        note_type as usize,
+        &mut iov as *mut _ as usize,
+    )
+    .map(drop)
+}
+
+/// Read a word of the USER area (x86 debug registers live there).
+pub fn peek_user(tid: Tid, offset: usize) -> PtraceResult<u64> {
+    request("PTRACE_PEEKUSER", libc::PTRACE_PEEKUSER, tid, offset, 0).map(|v| v as u64)
+}
+
+pub fn poke_user(tid: Tid, offset: usize, value: u64) -> PtraceResult<()> {
+    request(
+        "PTRACE_POKEUSER",
+        libc::PTRACE_POKEUSER,
+        tid,
+        offset,
+        value as usize,
+    )
+    .map(drop)
+}

@@ -1,0 +1,187 @@
+//! waitpid(2) for traced threads, and the decoding of its raw status into a
+//! typed [`WaitEvent`].
+//!
+//! Raw libc, not nix: nix's decoder loses real-time-signal stops (glibc uses
+//! SIGRTMIN internally) and knows nothing of PTRACE_EVENT_STOP under SEIZE.
+//! We always wait with `__WALL` on any child (-1): waiting on a zombie leader's
+//! tid would hang until its other threads are gone.
+
+use super::Tid;
+
+/// What a ptrace event stop (status >> 16) announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PtraceEvent {
+    Clone,
+    Fork,
+    Vfork,
+    VforkDone,
+    Exec,
+    Exit,
+    Seccomp,
+    Other(i32),
+}
+
+/// One decoded wait status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitEvent {
+    /// The thread (or, for a leader, the process) exited with this code.
+    Exited { code: i32 },
+    /// The thread was killed by a signal.
+    Killed { signal: i32, core_dumped: bool },
+    /// Signal-delivery stop: the thread is about to receive `signal`.
+    SignalStop { signal: i32 },
+    /// Group stop under PTRACE_SEIZE (PTRACE_EVENT_STOP with a stop signal).
+    GroupStop { signal: i32 },
+    /// PTRACE_EVENT_STOP with SIGTRAP: our PTRACE_INTERRUPT, or a new thread's
+    /// first stop.
+    InterruptStop,
+    /// Syscall entry or exit stop (PTRACE_O_TRACESYSGOOD: SIGTRAP | 0x80).
+    SyscallStop,
+    /// A PTRACE_EVENT_* stop other than PTRACE_EVENT_STOP.
+    Event(PtraceEvent),
+}
+
+/// Decode a raw `waitpid` status. Pure, so it is unit-tested without a tracee.
+pub fn decode(status: i32) -> WaitEvent {
+    if libc::WIFEXITED(status) {
+        return WaitEvent::Exited {
+            code: libc::WEXITSTATUS(status),
+        };
+    }
+    if libc::WIFSIGNALED(status) {
+        return WaitEvent::Killed {
+            signal: libc::WTERMSIG(status),
+            core_dumped: libc::WCOREDUMP(status),
+        };
+    }
+    let signal = (status >> 8) & 0xff;
+    let event = (status >> 16) & 0xff;
+    if signal == (libc::SIGTRAP | 0x80) {
+        return WaitEvent::SyscallStop;
+    }
+    match event {
+        0 => WaitEvent::SignalStop { signal },
+        libc::PTRACE_EVENT_STOP => match signal {
+            libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
+                WaitEvent::GroupStop { signal }
+            }
+            _ => WaitEvent::InterruptStop,
+        },
+        libc::PTRACE_EVENT_CLONE => WaitEvent::Event(PtraceEvent::Clone),
+        libc::PTRACE_EVENT_FORK => WaitEvent::Event(PtraceEvent::Fork),
+        libc::PTRACE_EVENT_VFORK => WaitEvent::Event(PtraceEvent::Vfork),
+        libc::PTRACE_EVENT_VFORK_DONE => WaitEvent::Event(PtraceEvent::VforkDone),
+        libc::PTRACE_EVENT_EXEC => WaitEvent::Event(PtraceEvent::Exec),
+        libc::PTRACE_EVENT_EXIT => WaitEvent::Event(PtraceEvent::Exit),
+        libc::PTRACE_EVENT_SECCOMP => WaitEvent::Event(PtraceEvent::Seccomp),
+        other => WaitEvent::Event(PtraceEvent::Other(other)),
+    }
+}
+
+/// Outcome of one waitpid call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    Event(Tid, WaitEvent),
+    /// WNOHANG and nothing is ready.
+    Nothing,
+    /// ECHILD: we have no children left at all.
+    NoChildren,
+}
+
+fn wait_raw(pid: Tid, flags: i32) -> std::io::Result<Waited> {
+    loop {
+        let mut status = 0;
+        // SAFETY: plain syscall writing into a local integer.
+        let rc = unsafe { libc::waitpid(pid, &mut status, flags | libc::__WALL) };
+        if rc > 0 {
+            return Ok(Waited::Event(rc, decode(status)));
+        }
+        if rc == 0 {
+            return Ok(Waited::Nothing);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::ECHILD) => return Ok(Waited::NoChildren),
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Collect one ready status from any traced thread, without blocking.
+pub fn poll_any() -> std::io::Result<Waited> {
+    wait_raw(-1, libc::WNOHANG)
+}
+
+/// Block until any traced thread reports.
+pub fn block_any() -> std::io::Result<Waited> {
+    wait_raw(-1, 0)
+}
+
+/// Block until this particular child reports (used only during launch, before
+/// the child has any threads).
+pub fn block_on(pid: Tid) -> std::io::Result<Waited> {
+    wait_raw(pid, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stopped(sig: i32, event: i32) -> i32 {
+        (event << 16) | (sig << 8) | 0x7f
+    }
+
+    #[test]
+    fn decodes_exit_and_kill() {
+        assert_eq!(decode(3 << 8), WaitEvent::Exited { code: 3 });
+        assert_eq!(
+            decode(9),
+            WaitEvent::Killed {
+                signal: 9,
+                core_dumped: false
+            }
+        );
+        assert_eq!(
+            decode(11 | 0x80),
+            WaitEvent::Killed {
+                signal: 11,
+                core_dumped: true
+            }
+        );
+    }
+
+    #[test]
+    fn decodes_stops() {
+        assert_eq!(
+            decode(stopped(libc::SIGUSR1, 0)),
+            WaitEvent::SignalStop {
+                signal: libc::SIGUSR1
+            }
+        );
+        // Real-time signals are ordinary signal-delivery stops, not lost.
+        assert_eq!(decode(stopped(34, 0)), WaitEvent::SignalStop { signal: 34 });
+        assert_eq!(
+            decode(stopped(libc::SIGTRAP | 0x80, 0)),
+            WaitEvent::SyscallStop
+        );
+        assert_eq!(
+            decode(stopped(libc::SIGTRAP, libc::PTRACE_EVENT_STOP)),
+            WaitEvent::InterruptStop
+        );
+        assert_eq!(
+            decode(stopped(libc::SIGTSTP, libc::PTRACE_EVENT_STOP)),
+            WaitEvent::GroupStop {
+                signal: libc::SIGTSTP
+            }
+        );
+        assert_eq!(
+            decode(stopped(libc::SIGTRAP, libc::PTRACE_EVENT_CLONE)),
+            WaitEvent::Event(PtraceEvent::Clone)
+        );
+        assert_eq!(
+            decode(stopped(libc::SIGTRAP, libc::PTRACE_EVENT_EXEC)),
+            WaitEvent::Event(PtraceEvent::Exec)
+        );
+    }
+}

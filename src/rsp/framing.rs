@@ -1,0 +1,209 @@
+//! RSP framing: turns the byte stream from gdb into packets, acks and
+//! interrupts, and frames our replies.
+//!
+//! We own framing (not gdbstub) so that acknowledgements, retransmission on
+//! `-`, bad checksums and over-long packets are handled in one place and can
+//! never end the session.
+
+/// One unit of input from gdb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A packet payload (still escaped), and whether its checksum matched.
+    Packet { payload: Vec<u8>, checksum_ok: bool },
+    /// `+`
+    Ack,
+    /// `-`: resend the last packet.
+    Nack,
+    /// 0x03: the user pressed Ctrl-C.
+    Interrupt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Idle,
+    Payload,
+    Checksum1,
+    Checksum2(u8),
+}
+
+/// Incremental parser; feed it whatever `read` returned.
+pub struct Deframer {
+    state: State,
+    payload: Vec<u8>,
+    sum: u8,
+    max_len: usize,
+    overflow: bool,
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl Deframer {
+    pub fn new(max_len: usize) -> Deframer {
+        Deframer {
+            state: State::Idle,
+            payload: Vec::new(),
+            sum: 0,
+            max_len,
+            overflow: false,
+        }
+    }
+
+    /// Parse `bytes`, pushing every complete unit to `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Incoming>) {
+        for &b in bytes {
+            match self.state {
+                State::Idle => match b {
+                    b'$' => {
+                        self.payload.clear();
+                        self.sum = 0;
+                        self.overflow = false;
+                        self.state = State::Payload;
+                    }
+                    b'+' => out.push(Incoming::Ack),
+                    b'-' => out.push(Incoming::Nack),
+                    0x03 => out.push(Incoming::Interrupt),
+                    _ => log::debug!(target: "remote", "discarding stray byte {b:#04x}"),
+                },
+                State::Payload => match b {
+                    b'#' => self.state = State::Checksum1,
+                    b'$' => {
+                        // A new start inside a packet: the old one was cut off.
+                        self.payload.clear();
+                        self.sum = 0;
+                        self.overflow = false;
+                    }
+                    _ => {
+                        self.sum = self.sum.wrapping_add(b);
+                        if self.payload.len() < self.max_len {
+                            self.payload.push(b);
+                        } else {
+                            self.overflow = true;
+                        }
+                    }
+                },
+                State::Checksum1 => self.state = State::Checksum2(b),
+                State::Checksum2(first) => {
+                    let expected = hex_val(first).zip(hex_val(b)).map(|(h, l)| (h << 4) | l);
+                    let checksum_ok = expected == Some(self.sum) && !self.overflow;
+                    out.push(Incoming::Packet {
+                        payload: std::mem::take(&mut self.payload),
+                        checksum_ok,
+                    });
+                    self.state = State::Idle;
+                }
+            }
+        }
+    }
+}
+
+pub fn checksum(payload: &[u8]) -> u8 {
+    payload.iter().fold(0u8, |a, &b| a.wrapping_add(b))
+}
+
+/// `$payload#xx` (payload already escaped as needed).
+pub fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let sum = checksum(payload);
+    out.reserve(payload.len() + 4);
+    out.push(b'$');
+    out.extend_from_slice(payload);
+    out.push(b'#');
+    out.push(HEX[(sum >> 4) as usize]);
+    out.push(HEX[(sum & 15) as usize]);
+}
+
+/// Split gdbstub's output (a sequence of `$...#xx` frames) into payloads.
+pub fn payloads(framed: &[u8]) -> Vec<&[u8]> {
+    let mut result = Vec::new();
+    let mut rest = framed;
+    while let Some(start) = rest.iter().position(|&b| b == b'$') {
+        let body = &rest[start + 1..];
+        match body.iter().position(|&b| b == b'#') {
+            Some(end) => {
+                result.push(&body[..end]);
+                rest = body.get(end + 3..).unwrap_or(&[]);
+            }
+            None => break,
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Vec<Incoming> {
+        let mut d = Deframer::new(64);
+        let mut out = Vec::new();
+        d.feed(bytes, &mut out);
+        out
+    }
+
+    #[test]
+    fn parses_packets_acks_and_interrupts() {
+        let out = parse(b"+$g#67\x03-");
+        assert_eq!(
+            out,
+            vec![
+                Incoming::Ack,
+                Incoming::Packet {
+                    payload: b"g".to_vec(),
+                    checksum_ok: true
+                },
+                Incoming::Interrupt,
+                Incoming::Nack
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_bad_checksum_and_overflow() {
+        assert_eq!(
+            parse(b"$g#00"),
+            vec![Incoming::Packet {
+                payload: b"g".to_vec(),
+                checksum_ok: false
+            }]
+        );
+        let long = [b'a'; 100];
+        let mut pkt = Vec::new();
+        frame(&long, &mut pkt);
+        match &parse(&pkt)[0] {
+            Incoming::Packet { checksum_ok, .. } => assert!(!checksum_ok),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn split_across_reads() {
+        let mut d = Deframer::new(64);
+        let mut out = Vec::new();
+        d.feed(b"$m10", &mut out);
+        assert!(out.is_empty());
+        d.feed(b",4#8d", &mut out);
+        assert_eq!(
+            out,
+            vec![Incoming::Packet {
+                payload: b"m10,4".to_vec(),
+                checksum_ok: true
+            }]
+        );
+    }
+
+    #[test]
+    fn frames_and_splits() {
+        let mut buf = Vec::new();
+        frame(b"OK", &mut buf);
+        assert_eq!(buf, b"$OK#9a");
+        frame(b"", &mut buf);
+        assert_eq!(payloads(&buf), vec![&b"OK"[..], &b""[..]]);
+    }
+}

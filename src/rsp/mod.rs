@@ -1,0 +1,63 @@
+//! The thin packet layer in front of gdbstub: framing and acknowledgements,
+//! the packets gdbstub 0.7 cannot express (answered here), amendments to its
+//! replies, and everything else passed through.
+//!
+//! Owned here: `?` (the real last stop, with expedited registers), `D`
+//! (detach must happen before `OK`), `k`/`vKill` (kill and reap before
+//! replying). Everything else goes to gdbstub via [`stub::StubDriver`].
+
+pub mod framing;
+pub mod stop_reply;
+pub mod stub;
+
+/// A packet the layer answers itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// `?`: report why the target is stopped.
+    StopReason,
+    /// `D` or `D;pid`.
+    Detach,
+    /// `k` (no reply) or `vKill;pid` (reply OK).
+    Kill { reply: bool },
+}
+
+/// Recognise the packets this layer owns.
+pub fn owned(payload: &[u8]) -> Option<Owned> {
+    match payload {
+        b"?" => Some(Owned::StopReason),
+        b"D" => Some(Owned::Detach),
+        b"k" => Some(Owned::Kill { reply: false }),
+        p if p.starts_with(b"D;") => Some(Owned::Detach),
+        p if p.starts_with(b"vKill;") => Some(Owned::Kill { reply: true }),
+        _ => None,
+    }
+}
+
+/// Does gdb's qSupported offer the multiprocess extensions?
+pub fn offers_multiprocess(payload: &[u8]) -> bool {
+    payload.starts_with(b"qSupported")
+        && payload
+            .split(|&b| b == b';' || b == b':')
+            .any(|f| f == b"multiprocess+")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_owned_packets() {
+        assert_eq!(owned(b"?"), Some(Owned::StopReason));
+        assert_eq!(owned(b"D;1a2b"), Some(Owned::Detach));
+        assert_eq!(owned(b"vKill;1a2b"), Some(Owned::Kill { reply: true }));
+        assert_eq!(owned(b"k"), Some(Owned::Kill { reply: false }));
+        assert_eq!(owned(b"g"), None);
+        assert_eq!(owned(b"Detach"), None);
+    }
+
+    #[test]
+    fn sees_multiprocess() {
+        assert!(offers_multiprocess(b"qSupported:multiprocess+;swbreak+"));
+        assert!(!offers_multiprocess(b"qSupported:swbreak+"));
+    }
+}

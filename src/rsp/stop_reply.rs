@@ -1,0 +1,114 @@
+//! Stop replies as gdbserver writes them: `T` with the signal in gdb's
+//! numbering, expedited registers, `thread:pPID.TID`, the stop reason
+//! (`swbreak:`), and `W`/`X` with `;process:PID` for a process exit.
+//!
+//! We write these ourselves because gdbstub 0.7 cannot express expedited
+//! registers together with every reason we need.
+
+use std::fmt::Write;
+
+use rgdbserver_arch::signals::gdb_from_linux;
+
+use crate::inferior::{ProcessExit, StopEvent};
+use crate::ptrace::Tid;
+
+/// Everything a `T` reply needs, gathered by the caller.
+pub struct ThreadStop<'a> {
+    pub pid: Tid,
+    pub tid: Tid,
+    pub event: StopEvent,
+    /// (regnum, little-endian value) pairs.
+    pub expedited: &'a [(usize, u64)],
+    pub multiprocess: bool,
+}
+
+/// The signal gdb is told for a stop event (gdb numbering).
+pub fn gdb_signal(event: StopEvent) -> u8 {
+    match event {
+        StopEvent::SwBreakpoint { .. } | StopEvent::StepDone => gdb_from_linux(libc::SIGTRAP),
+        StopEvent::Signal { signal } => gdb_from_linux(signal),
+        StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
+    }
+}
+
+pub fn thread_id(pid: Tid, tid: Tid, multiprocess: bool) -> String {
+    if multiprocess {
+        format!("p{pid:x}.{tid:x}")
+    } else {
+        format!("{tid:x}")
+    }
+}
+
+pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
+    let mut s = format!("T{:02x}", gdb_signal(stop.event));
+    for (regnum, value) in stop.expedited {
+        let _ = write!(s, "{regnum:02x}:");
+        for byte in value.to_le_bytes() {
+            let _ = write!(s, "{byte:02x}");
+        }
+        s.push(';');
+    }
+    let _ = write!(
+        s,
+        "thread:{};",
+        thread_id(stop.pid, stop.tid, stop.multiprocess)
+    );
+    if let StopEvent::SwBreakpoint { .. } = stop.event {
+        s.push_str("swbreak:;");
+    }
+    s
+}
+
+pub fn process_exit(pid: Tid, exit: ProcessExit, multiprocess: bool) -> String {
+    let mut s = match exit {
+        ProcessExit::Exited(code) => format!("W{:02x}", code & 0xff),
+        ProcessExit::Killed(signal) => format!("X{:02x}", gdb_from_linux(signal)),
+    };
+    if multiprocess {
+        let _ = write!(s, ";process:{pid:x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breakpoint_reply_has_registers_thread_and_reason() {
+        let regs = [(6, 0x10), (7, 0x7fff_0000), (16, 0x5555_5555_5143)];
+        let s = thread_stop(&ThreadStop {
+            pid: 0x148c,
+            tid: 0x148d,
+            event: StopEvent::SwBreakpoint {
+                pc: 0x5555_5555_5143,
+            },
+            expedited: &regs,
+            multiprocess: true,
+        });
+        assert_eq!(
+            s,
+            "T0506:1000000000000000;07:0000ff7f00000000;10:4351555555550000;thread:p148c.148d;swbreak:;"
+        );
+    }
+
+    #[test]
+    fn signals_use_gdb_numbering() {
+        // Linux SIGUSR1 is 10, gdb's is 30 (0x1e).
+        assert_eq!(
+            gdb_signal(StopEvent::Signal {
+                signal: libc::SIGUSR1
+            }),
+            30
+        );
+        assert_eq!(gdb_signal(StopEvent::Interrupted), 2);
+        assert_eq!(
+            process_exit(0x10, ProcessExit::Exited(3), true),
+            "W03;process:10"
+        );
+        assert_eq!(
+            process_exit(0x10, ProcessExit::Killed(libc::SIGSEGV), false),
+            "X0b"
+        );
+    }
+}

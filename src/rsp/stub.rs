@@ -1,0 +1,197 @@
+//! Drives gdbstub's state machine one whole packet at a time and captures what
+//! it writes, so the packet layer can amend or replace it.
+//!
+//! gdbstub ends its state machine on some inputs (a malformed packet, a nack,
+//! an unexpected vCont). A bad packet must never end a debugging session, so
+//! on such an error we rebuild the state machine and restore the protocol
+//! state gdb negotiated (no-ack mode, multiprocess, current thread) with
+//! synthetic packets whose replies are discarded.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use anyhow::{anyhow, Result};
+use gdbstub::common::Signal;
+use gdbstub::conn::Connection;
+use gdbstub::stub::state_machine::GdbStubStateMachine;
+use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+
+use super::framing::frame;
+use crate::target::DebugTarget;
+
+/// Largest packet we accept (and announce as PacketSize).
+pub const PACKET_SIZE: usize = 0x20000;
+
+/// gdbstub's connection: an in-memory outbox the packet layer drains.
+#[derive(Clone, Default)]
+pub struct Outbox(Rc<RefCell<Vec<u8>>>);
+
+impl Outbox {
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
+impl Connection for Outbox {
+    type Error = std::convert::Infallible;
+
+    fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
+        self.0.borrow_mut().push(byte);
+        Ok(())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+type Machine = GdbStubStateMachine<'static, DebugTarget, Outbox>;
+
+/// Which state gdbstub is in, without borrowing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StubState {
+    Idle,
+    Running,
+    CtrlC,
+    Disconnected(DisconnectReason),
+}
+
+pub struct StubDriver {
+    machine: Option<Machine>,
+    outbox: Outbox,
+    /// Packets that recreate the negotiated state after a rebuild.
+    pub multiprocess: bool,
+    pub current_thread: Option<String>,
+}
+
+impl StubDriver {
+    pub fn new(target: &mut DebugTarget) -> Result<StubDriver> {
+        let mut driver = StubDriver {
+            machine: None,
+            outbox: Outbox::default(),
+            multiprocess: false,
+            current_thread: None,
+        };
+        driver.rebuild(target)?;
+        Ok(driver)
+    }
+
+    fn rebuild(&mut self, target: &mut DebugTarget) -> Result<()> {
+        let stub: GdbStub<'static, DebugTarget, Outbox> = GdbStub::builder(self.outbox.clone())
+            .packet_buffer_size(PACKET_SIZE)
+            .build()
+            .map_err(|e| anyhow!("gdbstub: {e:?}"))?;
+        self.machine = Some(
+            stub.run_state_machine(target)
+                .map_err(|e| anyhow!("gdbstub: {e}"))?,
+        );
+        // Acks are ours: gdbstub must never write '+'.
+        self.feed_raw(target, b"QStartNoAckMode")?;
+        if self.multiprocess {
+            self.feed_raw(target, b"qSupported:multiprocess+")?;
+        }
+        if let Some(thread) = self.current_thread.clone() {
+            self.feed_raw(target, format!("Hg{thread}").as_bytes())?;
+        }
+        self.outbox.take();
+        Ok(())
+    }
+
+    fn feed_raw(&mut self, target: &mut DebugTarget, payload: &[u8]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(payload.len() + 4);
+        frame(payload, &mut bytes);
+        let mut machine = self
+            .machine
+            .take()
+            .ok_or_else(|| anyhow!("gdbstub state lost"))?;
+        for b in bytes {
+            machine = match machine {
+                GdbStubStateMachine::Idle(m) => m.incoming_data(target, b),
+                GdbStubStateMachine::Running(m) => m.incoming_data(target, b),
+                GdbStubStateMachine::CtrlCInterrupt(m) => {
+                    m.interrupt_handled(target, None::<MultiThreadStopReason<u64>>)
+                }
+                GdbStubStateMachine::Disconnected(m) => Ok(m.return_to_idle()),
+            }
+            .map_err(|e| anyhow!("{e}"))?;
+        }
+        self.machine = Some(machine);
+        Ok(())
+    }
+
+    /// Hand one packet to gdbstub; returns the frames it wrote. A packet that
+    /// gdbstub cannot take gets `E01` and the state machine is rebuilt.
+    pub fn feed(&mut self, target: &mut DebugTarget, payload: &[u8]) -> Result<Vec<u8>> {
+        match self.feed_raw(target, payload) {
+            Ok(()) => Ok(self.outbox.take()),
+            Err(e) => {
+                log::warn!(
+                    "packet {:?} rejected: {e}",
+                    String::from_utf8_lossy(payload)
+                );
+                self.outbox.take();
+                self.rebuild(target)?;
+                let mut reply = Vec::new();
+                frame(b"E01", &mut reply);
+                Ok(reply)
+            }
+        }
+    }
+
+    pub fn state(&self) -> StubState {
+        match &self.machine {
+            Some(GdbStubStateMachine::Idle(_)) | None => StubState::Idle,
+            Some(GdbStubStateMachine::Running(_)) => StubState::Running,
+            Some(GdbStubStateMachine::CtrlCInterrupt(_)) => StubState::CtrlC,
+            Some(GdbStubStateMachine::Disconnected(m)) => StubState::Disconnected(m.get_reason()),
+        }
+    }
+
+    /// Tell gdbstub the target stopped (it tracks the current thread and the
+    /// Running -> Idle transition); its own reply text is discarded because
+    /// the packet layer writes the real stop reply.
+    pub fn stopped(
+        &mut self,
+        target: &mut DebugTarget,
+        reason: MultiThreadStopReason<u64>,
+    ) -> Result<()> {
+        let machine = self
+            .machine
+            .take()
+            .ok_or_else(|| anyhow!("gdbstub state lost"))?;
+        let next = match machine {
+            GdbStubStateMachine::Running(m) => m.report_stop(target, reason),
+            GdbStubStateMachine::CtrlCInterrupt(m) => m.interrupt_handled(target, Some(reason)),
+            other => Ok(other),
+        }
+        .map_err(|e| anyhow!("{e}"))?;
+        self.machine = Some(next);
+        self.outbox.take();
+        Ok(())
+    }
+
+    /// gdb saw 0x03: gdbstub moves to its Ctrl-C state.
+    pub fn interrupt(&mut self, target: &mut DebugTarget) -> Result<()> {
+        let machine = self
+            .machine
+            .take()
+            .ok_or_else(|| anyhow!("gdbstub state lost"))?;
+        let next = match machine {
+            GdbStubStateMachine::Running(m) => {
+                m.incoming_data(target, 0x03).map_err(|e| anyhow!("{e}"))?
+            }
+            other => other,
+        };
+        self.machine = Some(next);
+        Ok(())
+    }
+}
+
+pub fn signal(gdb_signo: u8) -> Signal {
+    Signal(gdb_signo)
+}

@@ -1,0 +1,338 @@
+//! One gdb connection: the event loop on the tracer thread.
+//!
+//! While the program is stopped we block in read() on the connection: no
+//! packet crosses a thread boundary. While it runs we poll the connection
+//! (for Ctrl-C) and the child-event fd together. A reportable event triggers
+//! stop-all, then exactly one stop reply.
+
+pub mod child_events;
+pub mod transport;
+
+use anyhow::{Context, Result};
+use gdbstub::common::Signal;
+use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
+
+use crate::inferior::{ProcessExit, Report, StopEvent};
+use crate::rsp::framing::{frame, payloads, Deframer, Incoming};
+use crate::rsp::stop_reply::{self, ThreadStop};
+use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
+use crate::rsp::{self, Owned};
+use crate::target::{to_gdb_tid, DebugTarget};
+use child_events::ChildEvents;
+use transport::Transport;
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// gdb closed the connection (or `disconnect`); the program is stopped.
+    ConnectionClosed,
+    Detached,
+    Killed,
+    ProcessExited(ProcessExit),
+}
+
+pub struct Session<'a> {
+    transport: Transport,
+    target: &'a mut DebugTarget,
+    children: &'a ChildEvents,
+    stub: StubDriver,
+    deframer: Deframer,
+    no_ack: bool,
+    /// The last frame we sent, for a `-` retransmission.
+    last_sent: Vec<u8>,
+    out: Vec<u8>,
+    last_stop: Option<String>,
+    end: Option<SessionEnd>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        transport: Transport,
+        target: &'a mut DebugTarget,
+        children: &'a ChildEvents,
+    ) -> Result<Session<'a>> {
+        let stub = StubDriver::new(target)?;
+        Ok(Session {
+            transport,
+            target,
+            children,
+            stub,
+            deframer: Deframer::new(PACKET_SIZE),
+            no_ack: false,
+            last_sent: Vec::new(),
+            out: Vec::new(),
+            last_stop: None,
+            end: None,
+        })
+    }
+
+    pub fn run(mut self) -> Result<SessionEnd> {
+        let mut items = Vec::new();
+        loop {
+            if let Some(end) = self.end {
+                self.flush()?;
+                return Ok(end);
+            }
+            match self.stub.state() {
+                StubState::Disconnected(reason) => {
+                    self.flush()?;
+                    return Ok(match reason {
+                        DisconnectReason::TargetExited(code) => {
+                            SessionEnd::ProcessExited(ProcessExit::Exited(code as i32))
+                        }
+                        DisconnectReason::TargetTerminated(_) => SessionEnd::ProcessExited(
+                            self.target
+                                .inferior
+                                .as_ref()
+                                .and_then(|i| i.exit)
+                                .unwrap_or(ProcessExit::Killed(libc::SIGKILL)),
+                        ),
+                        DisconnectReason::Kill => SessionEnd::Killed,
+                        DisconnectReason::Disconnect => SessionEnd::Detached,
+                    });
+                }
+                StubState::CtrlC => {
+                    self.stop_and_report(true)?;
+                    continue;
+                }
+                StubState::Running => {
+                    let has_report = self
+                        .target
+                        .inferior
+                        .as_ref()
+                        .map(|i| i.has_report())
+                        .unwrap_or(true);
+                    if has_report {
+                        self.stop_and_report(false)?;
+                        continue;
+                    }
+                    self.flush()?;
+                    let ready = child_events::wait_ready(self.transport.read_fd(), self.children)
+                        .context("poll")?;
+                    if ready.children {
+                        self.children.clear();
+                        if let Some(inferior) = self.target.inferior.as_mut() {
+                            inferior.drain_events()?;
+                        }
+                    }
+                    if !ready.connection {
+                        continue;
+                    }
+                }
+                StubState::Idle => self.flush()?,
+            }
+            // Read what gdb sent (blocking: in Running state poll said it is ready).
+            let bytes = self.transport.read().context("reading from gdb")?;
+            if bytes.is_empty() {
+                log::debug!("gdb closed the connection");
+                self.on_connection_closed()?;
+                return Ok(SessionEnd::ConnectionClosed);
+            }
+            let bytes = bytes.to_vec();
+            self.deframer.feed(&bytes, &mut items);
+            for item in items.drain(..) {
+                self.handle_incoming(item)?;
+                if self.end.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn on_connection_closed(&mut self) -> Result<()> {
+        // Leave the program stopped for the next gdb, as gdbserver does.
+        if let Some(inferior) = self.target.inferior.as_mut() {
+            if inferior.is_alive() {
+                inferior.stop_all()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_incoming(&mut self, item: Incoming) -> Result<()> {
+        match item {
+            Incoming::Ack => Ok(()),
+            Incoming::Nack => {
+                let frame = self.last_sent.clone();
+                self.out.extend_from_slice(&frame);
+                Ok(())
+            }
+            Incoming::Interrupt => {
+                log::debug!(target: "remote", "getpkt: interrupt (0x03)");
+                if self.stub.state() == StubState::Running {
+                    self.stub.interrupt(self.target)?;
+                }
+                Ok(())
+            }
+            Incoming::Packet {
+                payload,
+                checksum_ok,
+            } => {
+                log::debug!(target: "remote", "getpkt (\"{}\")", String::from_utf8_lossy(&payload));
+                if !checksum_ok {
+                    if self.no_ack {
+                        self.send(b"E01");
+                    } else {
+                        self.out.push(b'-');
+                    }
+                    return Ok(());
+                }
+                if !self.no_ack {
+                    self.out.push(b'+');
+                }
+                self.handle_packet(&payload)
+            }
+        }
+    }
+
+    fn handle_packet(&mut self, payload: &[u8]) -> Result<()> {
+        if let Some(owned) = rsp::owned(payload) {
+            return self.handle_owned(owned);
+        }
+        if rsp::offers_multiprocess(payload) {
+            self.stub.multiprocess = true;
+        }
+        if let Some(thread) = payload.strip_prefix(b"Hg") {
+            self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
+        }
+        let replies = self.stub.feed(self.target, payload)?;
+        for reply in payloads(&replies) {
+            self.send(reply);
+        }
+        if payload == b"QStartNoAckMode" {
+            self.no_ack = true;
+        }
+        Ok(())
+    }
+
+    fn handle_owned(&mut self, owned: Owned) -> Result<()> {
+        match owned {
+            Owned::StopReason => {
+                let reply = match self.last_stop.clone() {
+                    Some(reply) => reply,
+                    None => self.initial_stop_reply()?,
+                };
+                self.send(reply.as_bytes());
+            }
+            Owned::Detach => {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.detach()?;
+                }
+                self.send(b"OK");
+                self.end = Some(SessionEnd::Detached);
+            }
+            Owned::Kill { reply } => {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.kill()?;
+                }
+                if reply {
+                    self.send(b"OK");
+                }
+                self.end = Some(SessionEnd::Killed);
+            }
+        }
+        Ok(())
+    }
+
+    /// The status of a program nobody has resumed yet: a SIGTRAP stop of its
+    /// leader (the exec stop, or the attach stop).
+    fn initial_stop_reply(&mut self) -> Result<String> {
+        let multiprocess = self.stub.multiprocess;
+        let Some(inferior) = self.target.inferior.as_mut() else {
+            return Ok("W00".into());
+        };
+        if let Some(exit) = inferior.exit {
+            return Ok(stop_reply::process_exit(inferior.pid, exit, multiprocess));
+        }
+        let tid = inferior.last_reported;
+        let expedited = inferior.expedited(tid).unwrap_or_default();
+        Ok(stop_reply::thread_stop(&ThreadStop {
+            pid: inferior.pid,
+            tid,
+            event: StopEvent::Signal {
+                signal: libc::SIGTRAP,
+            },
+            expedited: &expedited,
+            multiprocess,
+        }))
+    }
+
+    /// Stop everything, choose the event, tell gdbstub and gdb.
+    fn stop_and_report(&mut self, ctrl_c: bool) -> Result<()> {
+        let multiprocess = self.stub.multiprocess;
+        let Some(inferior) = self.target.inferior.as_mut() else {
+            return Ok(());
+        };
+        if inferior.is_alive() {
+            inferior.stop_all()?;
+        }
+        let report = if ctrl_c {
+            inferior.interrupt_report()
+        } else {
+            inferior.take_report()
+        };
+        let Some(report) = report else {
+            // Nothing to say after all (a stale event was dropped): run on.
+            if inferior.resume(self.target.others_continue)?
+                == crate::inferior::ResumeOutcome::Running
+            {
+                self.children.clear();
+            }
+            return Ok(());
+        };
+        let pid = inferior.pid;
+        let (text, reason) = match report {
+            Report::Stop { tid, event } => {
+                let expedited = inferior.expedited(tid).unwrap_or_default();
+                let text = stop_reply::thread_stop(&ThreadStop {
+                    pid,
+                    tid,
+                    event,
+                    expedited: &expedited,
+                    multiprocess,
+                });
+                let signal = Signal(stop_reply::gdb_signal(event));
+                let reason = match to_gdb_tid(tid) {
+                    Some(tid) => MultiThreadStopReason::SignalWithThread { tid, signal },
+                    None => MultiThreadStopReason::Signal(signal),
+                };
+                (text, reason)
+            }
+            Report::ProcessExit(exit) => {
+                let text = stop_reply::process_exit(pid, exit, multiprocess);
+                let reason = match exit {
+                    ProcessExit::Exited(code) => MultiThreadStopReason::Exited(code as u8),
+                    ProcessExit::Killed(sig) => MultiThreadStopReason::Terminated(Signal(
+                        rgdbserver_arch::signals::gdb_from_linux(sig),
+                    )),
+                };
+                (text, reason)
+            }
+        };
+        self.stub.stopped(self.target, reason)?;
+        self.send(text.as_bytes());
+        self.last_stop = Some(text);
+        Ok(())
+    }
+
+    fn send(&mut self, payload: &[u8]) {
+        log::debug!(target: "remote", "putpkt (\"{}\")", String::from_utf8_lossy(payload));
+        let start = self.out.len();
+        frame(payload, &mut self.out);
+        if !self.no_ack {
+            self.last_sent = self.out[start..].to_vec();
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if !self.out.is_empty() {
+            let out = std::mem::take(&mut self.out);
+            if let Err(e) = self.transport.write_all(&out) {
+                if e.raw_os_error() != Some(libc::EPIPE) {
+                    return Err(e).context("writing to gdb");
+                }
+            }
+        }
+        Ok(())
+    }
+}
