@@ -8,6 +8,7 @@
 
 use anyhow::Result;
 
+use super::memory::Memory;
 use super::registers::PC_AFTER_BREAKPOINT;
 use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
@@ -24,13 +25,8 @@ impl Inferior {
         match event {
             WaitEvent::Exited { code } => self.thread_gone(tid, ProcessExit::Exited(code)),
             WaitEvent::Killed { signal, .. } => self.thread_gone(tid, ProcessExit::Killed(signal)),
+            _ if !self.threads.contains_key(&tid) => self.first_stop_of_unknown(tid),
             _ => {
-                if !self.threads.contains_key(&tid) {
-                    // A new thread's first stop can arrive before its parent's
-                    // PTRACE_EVENT_CLONE: adopt it now.
-                    self.threads
-                        .insert(tid, Thread::new(tid, RunState::Running));
-                }
                 let thread = self.thread_mut(tid)?;
                 thread.state = RunState::Stopped;
                 thread.invalidate_caches();
@@ -44,6 +40,45 @@ impl Inferior {
             Some(PtraceError::Gone) => Ok(()),
             _ => Err(e),
         })
+    }
+
+    /// A stop from a tid we do not know: a new thread or a fork child whose
+    /// first stop came before its creator's PTRACE_EVENT_CLONE/FORK. Which
+    /// one is decided when that event arrives.
+    fn first_stop_of_unknown(&mut self, tid: Tid) -> Result<()> {
+        match self.fork_children.remove(&tid) {
+            Some(is_vfork) => self.release_fork_child(tid, is_vfork),
+            None => {
+                self.early_stops.insert(tid);
+                Ok(())
+            }
+        }
+    }
+
+    /// We do not follow forks: the child leaves with our breakpoints removed
+    /// from its copy of memory (a vfork child shares the parent's memory, so
+    /// its breakpoints stay) and runs on its own, as gdb's default
+    /// detach-on-fork would have it.
+    fn release_fork_child(&mut self, child: Tid, is_vfork: bool) -> Result<()> {
+        if !is_vfork {
+            match Memory::open(child) {
+                Ok(mem) => {
+                    for (addr, original) in self.breakpoint_originals() {
+                        if let Err(e) = mem.write_raw(addr, &original) {
+                            log::warn!(
+                                "fork child {child}: cannot remove breakpoint at {addr:#x}: {e}"
+                            );
+                        }
+                    }
+                }
+                Err(e) => log::warn!("fork child {child}: {e}"),
+            }
+        }
+        log::debug!("detaching fork child {child}");
+        match ptrace::detach(child, 0) {
+            Ok(()) | Err(PtraceError::Gone) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn thread_gone(&mut self, tid: Tid, how: ProcessExit) -> Result<()> {
@@ -76,19 +111,33 @@ impl Inferior {
             WaitEvent::InterruptStop | WaitEvent::SyscallStop => self.resume_internal(tid),
             WaitEvent::Event(PtraceEvent::Clone) => {
                 let new_tid = ptrace::event_msg(tid)? as Tid;
-                // Its own first stop (PTRACE_EVENT_STOP) follows, or came already.
-                self.threads
-                    .entry(new_tid)
-                    .or_insert_with(|| Thread::new(new_tid, RunState::Running));
+                if self.early_stops.remove(&new_tid) {
+                    // Its first stop came already: it is stopped.
+                    self.threads
+                        .insert(new_tid, Thread::new(new_tid, RunState::Stopped));
+                    self.resume_internal(new_tid)?;
+                } else {
+                    // Its first stop (PTRACE_EVENT_STOP) follows.
+                    self.threads
+                        .insert(new_tid, Thread::new(new_tid, RunState::Running));
+                }
+                self.resume_internal(tid)
+            }
+            WaitEvent::Event(kind @ (PtraceEvent::Fork | PtraceEvent::Vfork)) => {
+                let child = ptrace::event_msg(tid)? as Tid;
+                let is_vfork = kind == PtraceEvent::Vfork;
+                if self.early_stops.remove(&child) {
+                    self.release_fork_child(child, is_vfork)?;
+                } else {
+                    self.fork_children.insert(child, is_vfork);
+                }
                 self.resume_internal(tid)
             }
             WaitEvent::Event(PtraceEvent::Exec) => {
                 self.handle_exec(tid)?;
                 let thread = self.thread_mut(self.pid)?;
                 thread.stop_signal = None;
-                thread.pending = Some(StopEvent::Signal {
-                    signal: libc::SIGTRAP,
-                });
+                thread.pending = Some(StopEvent::Exec);
                 Ok(())
             }
             WaitEvent::Event(_) => self.resume_internal(tid),

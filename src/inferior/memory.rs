@@ -33,6 +33,11 @@ impl Breakpoints {
         self.inserted.keys().copied().collect()
     }
 
+    /// (address, original bytes) of every inserted breakpoint.
+    pub fn originals(&self) -> Vec<(u64, Vec<u8>)> {
+        self.inserted.iter().map(|(a, o)| (*a, o.clone())).collect()
+    }
+
     pub fn clear(&mut self) {
         self.inserted.clear();
     }

@@ -15,7 +15,7 @@ pub mod memory;
 mod registers;
 pub mod thread;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
@@ -46,6 +46,10 @@ pub struct Inferior {
     pub last_reported: Tid,
     /// True while stop-all is draining: internal events leave threads stopped.
     stopping: bool,
+    /// First stops of tids not known yet (their clone/fork event is late).
+    early_stops: BTreeSet<Tid>,
+    /// Fork children announced but not stopped yet: tid -> is_vfork.
+    fork_children: BTreeMap<Tid, bool>,
 }
 
 impl Inferior {
@@ -67,6 +71,8 @@ impl Inferior {
             attached,
             last_reported: pid,
             stopping: false,
+            early_stops: BTreeSet::new(),
+            fork_children: BTreeMap::new(),
         })
     }
 
@@ -106,6 +112,17 @@ impl Inferior {
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> std::io::Result<bool> {
         self.memory.remove_breakpoint(&mut self.breakpoints, addr)
+    }
+
+    fn breakpoint_originals(&self) -> Vec<(u64, Vec<u8>)> {
+        self.breakpoints.originals()
+    }
+
+    /// The running program's path (what gdb needs after an exec).
+    pub fn exec_path(&self) -> Option<String> {
+        std::fs::read_link(format!("/proc/{}/exe", self.pid))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
     }
 
     pub fn has_breakpoint(&self, addr: u64) -> bool {

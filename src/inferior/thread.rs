@@ -46,6 +46,8 @@ pub enum StopEvent {
     Signal { signal: i32 },
     /// Stopped at gdb's request (Ctrl-C); reported as SIGINT.
     Interrupted,
+    /// The process called exec; the new program is loaded (SIGTRAP for gdb).
+    Exec,
 }
 
 #[derive(Debug)]

@@ -40,6 +40,8 @@ pub type PtraceResult<T> = Result<T, PtraceError>;
 /// Options every traced thread gets: new threads, forks, exec and exit are
 /// reported, syscall stops are distinguishable, and the tracee dies with us.
 pub const TRACE_OPTIONS: libc::c_int = libc::PTRACE_O_TRACECLONE
+    | libc::PTRACE_O_TRACEFORK
+    | libc::PTRACE_O_TRACEVFORK
     | libc::PTRACE_O_TRACEEXEC
     | libc::PTRACE_O_TRACESYSGOOD
     | libc::PTRACE_O_EXITKILL;

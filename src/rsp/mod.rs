@@ -35,10 +35,28 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
 
 /// Does gdb's qSupported offer the multiprocess extensions?
 pub fn offers_multiprocess(payload: &[u8]) -> bool {
+    offers_feature(payload, b"multiprocess+")
+}
+
+/// Does gdb's qSupported packet list `feature` (e.g. `exec-events+`)?
+pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
     payload.starts_with(b"qSupported")
         && payload
             .split(|&b| b == b';' || b == b':')
-            .any(|f| f == b"multiprocess+")
+            .any(|f| f == feature)
+}
+
+/// Features this layer adds to gdbstub's qSupported reply.
+const EXTRA_FEATURES: &[&str] = &["exec-events+"];
+
+/// gdbstub's qSupported reply plus what we implement in front of it.
+pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
+    let mut out = reply.to_vec();
+    for feature in EXTRA_FEATURES {
+        out.push(b';');
+        out.extend_from_slice(feature.as_bytes());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -59,5 +77,25 @@ mod tests {
     fn sees_multiprocess() {
         assert!(offers_multiprocess(b"qSupported:multiprocess+;swbreak+"));
         assert!(!offers_multiprocess(b"qSupported:swbreak+"));
+        assert!(offers_feature(
+            b"qSupported:multiprocess+;exec-events+",
+            b"exec-events+"
+        ));
+    }
+
+    #[test]
+    fn amends_qsupported() {
+        assert_eq!(
+            amend_qsupported(b"PacketSize=100"),
+            b"PacketSize=100;exec-events+".to_vec()
+        );
+    }
+
+    #[test]
+    fn amends_qsupported() {
+        assert_eq!(
+            amend_qsupported(b"PacketSize=100"),
+            b"PacketSize=100;exec-events+".to_vec()
+        );
     }
 }

@@ -20,12 +20,16 @@ pub struct ThreadStop<'a> {
     /// (regnum, little-endian value) pairs.
     pub expedited: &'a [(usize, u64)],
     pub multiprocess: bool,
+    /// The new program's path for an exec stop, when gdb accepts exec events.
+    pub exec_path: Option<&'a str>,
 }
 
 /// The signal gdb is told for a stop event (gdb numbering).
 pub fn gdb_signal(event: StopEvent) -> u8 {
     match event {
-        StopEvent::SwBreakpoint { .. } | StopEvent::StepDone => gdb_from_linux(libc::SIGTRAP),
+        StopEvent::SwBreakpoint { .. } | StopEvent::StepDone | StopEvent::Exec => {
+            gdb_from_linux(libc::SIGTRAP)
+        }
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
     }
@@ -53,8 +57,16 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         "thread:{};",
         thread_id(stop.pid, stop.tid, stop.multiprocess)
     );
-    if let StopEvent::SwBreakpoint { .. } = stop.event {
-        s.push_str("swbreak:;");
+    match (stop.event, stop.exec_path) {
+        (StopEvent::SwBreakpoint { .. }, _) => s.push_str("swbreak:;"),
+        (StopEvent::Exec, Some(path)) => {
+            s.push_str("exec:");
+            for byte in path.bytes() {
+                let _ = write!(s, "{byte:02x}");
+            }
+            s.push(';');
+        }
+        _ => {}
     }
     s
 }
@@ -85,11 +97,25 @@ mod tests {
             },
             expedited: &regs,
             multiprocess: true,
+            exec_path: None,
         });
         assert_eq!(
             s,
             "T0506:1000000000000000;07:0000ff7f00000000;10:4351555555550000;thread:p148c.148d;swbreak:;"
         );
+    }
+
+    #[test]
+    fn exec_reply_names_the_new_program() {
+        let s = thread_stop(&ThreadStop {
+            pid: 0x10,
+            tid: 0x10,
+            event: StopEvent::Exec,
+            expedited: &[],
+            multiprocess: true,
+            exec_path: Some("/bin/ls"),
+        });
+        assert_eq!(s, "T05thread:p10.10;exec:2f62696e2f6c73;");
     }
 
     #[test]

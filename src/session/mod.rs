@@ -43,6 +43,8 @@ pub struct Session<'a> {
     out: Vec<u8>,
     last_stop: Option<String>,
     end: Option<SessionEnd>,
+    /// gdb accepts `exec:` stop replies (it offered exec-events+).
+    exec_events: bool,
 }
 
 impl<'a> Session<'a> {
@@ -63,6 +65,7 @@ impl<'a> Session<'a> {
             out: Vec::new(),
             last_stop: None,
             end: None,
+            exec_events: false,
         })
     }
 
@@ -192,12 +195,21 @@ impl<'a> Session<'a> {
         if rsp::offers_multiprocess(payload) {
             self.stub.multiprocess = true;
         }
+        let is_qsupported = payload.starts_with(b"qSupported");
+        if is_qsupported {
+            self.exec_events = rsp::offers_feature(payload, b"exec-events+");
+        }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
         }
         let replies = self.stub.feed(self.target, payload)?;
         for reply in payloads(&replies) {
-            self.send(reply);
+            if is_qsupported {
+                let amended = rsp::amend_qsupported(reply);
+                self.send(&amended);
+            } else {
+                self.send(reply);
+            }
         }
         if payload == b"QStartNoAckMode" {
             self.no_ack = true;
@@ -254,6 +266,7 @@ impl<'a> Session<'a> {
             },
             expedited: &expedited,
             multiprocess,
+            exec_path: None,
         }))
     }
 
@@ -284,12 +297,17 @@ impl<'a> Session<'a> {
         let (text, reason) = match report {
             Report::Stop { tid, event } => {
                 let expedited = inferior.expedited(tid).unwrap_or_default();
+                let exec_path = match event {
+                    StopEvent::Exec if self.exec_events => inferior.exec_path(),
+                    _ => None,
+                };
                 let text = stop_reply::thread_stop(&ThreadStop {
                     pid,
                     tid,
                     event,
                     expedited: &expedited,
                     multiprocess,
+                    exec_path: exec_path.as_deref(),
                 });
                 let signal = Signal(stop_reply::gdb_signal(event));
                 let reason = match to_gdb_tid(tid) {
