@@ -91,6 +91,11 @@ impl Inferior {
             .collect();
 
         let tids: Vec<Tid> = plan.iter().map(|(t, _)| *t).collect();
+        for tid in &tids {
+            if let Some(t) = self.threads.get_mut(tid) {
+                t.resumed = true;
+            }
+        }
         if tids.iter().any(|&tid| self.pending_is_valid(tid)) {
             // Keep what gdb asked to deliver for when the thread really runs.
             for (tid, action) in &plan {
@@ -116,9 +121,40 @@ impl Inferior {
         Ok(ResumeOutcome::Running)
     }
 
-    /// Is there anything to tell gdb right now?
-    pub fn has_report(&self) -> bool {
-        self.exit.is_some() || self.threads.values().any(|t| t.pending.is_some())
+    /// Is there anything to tell gdb right now? Only threads gdb resumed
+    /// may report; a stale breakpoint event is dropped here.
+    pub fn has_report(&mut self) -> bool {
+        if self.exit.is_some() {
+            return true;
+        }
+        let tids: Vec<Tid> = self
+            .threads
+            .values()
+            .filter(|t| t.resumed && t.pending.is_some())
+            .map(|t| t.tid)
+            .collect();
+        tids.into_iter().any(|tid| self.pending_is_valid(tid))
+    }
+
+    /// After a stop-all that found nothing to report (stale events only):
+    /// let every thread gdb resumed go on as it was going.
+    pub fn resume_again(&mut self) -> Result<()> {
+        let plan: Vec<(Tid, ResumeAction)> = self
+            .threads
+            .values()
+            .filter(|t| t.resumed && t.state == RunState::Stopped && t.pending.is_none())
+            .map(|t| {
+                (
+                    t.tid,
+                    t.last_action
+                        .unwrap_or(ResumeAction::Continue { signal: 0 }),
+                )
+            })
+            .collect();
+        for (tid, action) in plan {
+            self.resume_thread(tid, action, 0)?;
+        }
+        Ok(())
     }
 
     /// Stop every running thread with PTRACE_INTERRUPT (never SIGSTOP) and wait
@@ -180,7 +216,12 @@ impl Inferior {
         if let Some(exit) = self.exit {
             return Some(Report::ProcessExit(exit));
         }
-        let tids: Vec<Tid> = self.threads.keys().copied().collect();
+        let tids: Vec<Tid> = self
+            .threads
+            .values()
+            .filter(|t| t.resumed)
+            .map(|t| t.tid)
+            .collect();
         let candidates: Vec<Tid> = tids
             .into_iter()
             .filter(|&t| self.pending_is_valid(t))
@@ -195,7 +236,13 @@ impl Inferior {
         let tid = stepping.or(next).or(candidates.first().copied())?;
         let event = self.threads.get_mut(&tid)?.pending.take()?;
         self.last_reported = tid;
+        self.all_stopped_for_gdb();
         Some(Report::Stop { tid, event })
+    }
+
+    /// All-stop: once a stop is reported, gdb sees every thread stopped.
+    fn all_stopped_for_gdb(&mut self) {
+        self.threads.values_mut().for_each(|t| t.resumed = false);
     }
 
     /// Ctrl-C: everything is stopped already (stop_all); report an event if one

@@ -111,15 +111,20 @@ impl Inferior {
             WaitEvent::InterruptStop | WaitEvent::SyscallStop => self.resume_internal(tid),
             WaitEvent::Event(PtraceEvent::Clone) => {
                 let new_tid = ptrace::event_msg(tid)? as Tid;
-                if self.early_stops.remove(&new_tid) {
-                    // Its first stop came already: it is stopped.
-                    self.threads
-                        .insert(new_tid, Thread::new(new_tid, RunState::Stopped));
-                    self.resume_internal(new_tid)?;
+                // gdb resumed the parent, so it considers the child running too.
+                let resumed = self.threads.get(&tid).map(|t| t.resumed).unwrap_or(true);
+                let early = self.early_stops.remove(&new_tid);
+                let state = if early {
+                    RunState::Stopped
                 } else {
-                    // Its first stop (PTRACE_EVENT_STOP) follows.
-                    self.threads
-                        .insert(new_tid, Thread::new(new_tid, RunState::Running));
+                    RunState::Running
+                };
+                let mut thread = Thread::new(new_tid, state);
+                thread.resumed = resumed;
+                self.threads.insert(new_tid, thread);
+                if early {
+                    // Its first stop came already; otherwise it follows.
+                    self.resume_internal(new_tid)?;
                 }
                 self.resume_internal(tid)
             }

@@ -57,6 +57,9 @@ pub struct Thread {
     /// The action gdb gave it for the coming resume (`None`: stays stopped
     /// under scheduler locking, or continues under a wildcard).
     pub action: Option<ResumeAction>,
+    /// gdb believes this thread is running: it was part of the last resume.
+    /// Only such threads may report; the others keep their events pending.
+    pub resumed: bool,
     /// What it was last resumed with, to classify the next SIGTRAP.
     pub last_action: Option<ResumeAction>,
     /// An event not reported yet; it is reported before the thread runs again.
@@ -80,6 +83,7 @@ impl Thread {
             tid,
             state,
             action: None,
+            resumed: false,
             last_action: None,
             pending: None,
             deferred_signal: 0,

@@ -102,7 +102,7 @@ impl<'a> Session<'a> {
                     let has_report = self
                         .target
                         .inferior
-                        .as_ref()
+                        .as_mut()
                         .map(|i| i.has_report())
                         .unwrap_or(true);
                     if has_report {
@@ -285,12 +285,8 @@ impl<'a> Session<'a> {
             inferior.take_report()
         };
         let Some(report) = report else {
-            // Nothing to say after all (a stale event was dropped): run on.
-            if inferior.resume(self.target.others_continue)?
-                == crate::inferior::ResumeOutcome::Running
-            {
-                self.children.clear();
-            }
+            // Nothing to say after all (stale events were dropped): run on.
+            inferior.resume_again()?;
             return Ok(());
         };
         let pid = inferior.pid;
