@@ -86,6 +86,20 @@ impl Inferior {
         self.threads.keys().copied()
     }
 
+    /// Every live thread with its name (/proc/PID/task/TID/comm), for
+    /// `info threads`.
+    pub fn thread_names(&self) -> Vec<(Tid, Option<String>)> {
+        self.threads
+            .keys()
+            .map(|&tid| {
+                let name = std::fs::read_to_string(format!("/proc/{}/task/{tid}/comm", self.pid))
+                    .ok()
+                    .map(|n| n.trim_end_matches('\n').to_string());
+                (tid, name)
+            })
+            .collect()
+    }
+
     pub fn has_thread(&self, tid: Tid) -> bool {
         self.threads.contains_key(&tid)
     }

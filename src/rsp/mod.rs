@@ -7,6 +7,7 @@
 //! replying). Everything else goes to gdbstub via [`stub::StubDriver`].
 
 pub mod framing;
+pub mod qxfer;
 pub mod stop_reply;
 pub mod stub;
 
@@ -19,6 +20,8 @@ pub enum Owned {
     Detach,
     /// `k` (no reply) or `vKill;pid` (reply OK).
     Kill { reply: bool },
+    /// `qXfer:threads:read::OFFSET,LENGTH`.
+    ThreadList { offset: usize, length: usize },
 }
 
 /// Recognise the packets this layer owns.
@@ -29,6 +32,13 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"k" => Some(Owned::Kill { reply: false }),
         p if p.starts_with(b"D;") => Some(Owned::Detach),
         p if p.starts_with(b"vKill;") => Some(Owned::Kill { reply: true }),
+        p if p.starts_with(b"qXfer:threads:read:") => {
+            let req = qxfer::parse_read(p)?;
+            Some(Owned::ThreadList {
+                offset: req.offset,
+                length: req.length,
+            })
+        }
         _ => None,
     }
 }
@@ -47,7 +57,7 @@ pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
 }
 
 /// Features this layer adds to gdbstub's qSupported reply.
-const EXTRA_FEATURES: &[&str] = &["exec-events+"];
+const EXTRA_FEATURES: &[&str] = &["exec-events+", "qXfer:threads:read+"];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
 pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
@@ -87,7 +97,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;exec-events+".to_vec()
+            b"PacketSize=100;exec-events+;qXfer:threads:read+".to_vec()
         );
     }
 
@@ -95,7 +105,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;exec-events+".to_vec()
+            b"PacketSize=100;exec-events+;qXfer:threads:read+".to_vec()
         );
     }
 }

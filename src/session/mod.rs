@@ -45,6 +45,8 @@ pub struct Session<'a> {
     end: Option<SessionEnd>,
     /// gdb accepts `exec:` stop replies (it offered exec-events+).
     exec_events: bool,
+    /// The thread list document being read in chunks (built at offset 0).
+    thread_list: Vec<u8>,
 }
 
 impl<'a> Session<'a> {
@@ -66,6 +68,7 @@ impl<'a> Session<'a> {
             last_stop: None,
             end: None,
             exec_events: false,
+            thread_list: Vec::new(),
         })
     }
 
@@ -232,6 +235,21 @@ impl<'a> Session<'a> {
                 }
                 self.send(b"OK");
                 self.end = Some(SessionEnd::Detached);
+            }
+            Owned::ThreadList { offset, length } => {
+                if offset == 0 {
+                    self.thread_list = match self.target.inferior.as_ref() {
+                        Some(inferior) => rsp::qxfer::threads_document(
+                            inferior.pid,
+                            &inferior.thread_names(),
+                            self.stub.multiprocess,
+                        )
+                        .into_bytes(),
+                        None => b"<threads>\n</threads>\n".to_vec(),
+                    };
+                }
+                let reply = rsp::qxfer::window_reply(&self.thread_list, offset, length);
+                self.send(&reply);
             }
             Owned::Kill { reply } => {
                 if let Some(inferior) = self.target.inferior.as_mut() {

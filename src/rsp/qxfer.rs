@@ -1,0 +1,128 @@
+//! `qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH` for the objects this layer owns
+//! (gdbstub 0.7 has no `threads` object), and the thread list document.
+
+use std::fmt::Write;
+
+use super::stop_reply::thread_id;
+use crate::ptrace::Tid;
+
+/// A parsed read request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XferRead<'a> {
+    pub object: &'a str,
+    pub annex: &'a str,
+    pub offset: usize,
+    pub length: usize,
+}
+
+pub fn parse_read(payload: &[u8]) -> Option<XferRead<'_>> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let rest = text.strip_prefix("qXfer:")?;
+    let mut parts = rest.splitn(4, ':');
+    let object = parts.next()?;
+    if parts.next()? != "read" {
+        return None;
+    }
+    let annex = parts.next()?;
+    let (offset, length) = parts.next()?.split_once(',')?;
+    Some(XferRead {
+        object,
+        annex,
+        offset: usize::from_str_radix(offset, 16).ok()?,
+        length: usize::from_str_radix(length, 16).ok()?,
+    })
+}
+
+/// The reply for a window of `data`: `m` (more follows) or `l` (last), with
+/// the RSP binary escapes applied.
+pub fn window_reply(data: &[u8], offset: usize, length: usize) -> Vec<u8> {
+    let start = offset.min(data.len());
+    let end = start.saturating_add(length).min(data.len());
+    let mut out = Vec::with_capacity(end - start + 1);
+    out.push(if end < data.len() { b'm' } else { b'l' });
+    for &b in &data[start..end] {
+        if matches!(b, b'#' | b'$' | b'}' | b'*') {
+            out.push(b'}');
+            out.push(b ^ 0x20);
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+fn xml_escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// `<threads>` with every live thread and its name, as gdbserver sends it.
+pub fn threads_document(pid: Tid, threads: &[(Tid, Option<String>)], multiprocess: bool) -> String {
+    let mut doc = String::from("<threads>\n");
+    for (tid, name) in threads {
+        let _ = write!(doc, "<thread id=\"{}\"", thread_id(pid, *tid, multiprocess));
+        if let Some(name) = name {
+            doc.push_str(" name=\"");
+            xml_escape(name, &mut doc);
+            doc.push('"');
+        }
+        doc.push_str("/>\n");
+    }
+    doc.push_str("</threads>\n");
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_read_requests() {
+        let r = parse_read(b"qXfer:threads:read::0,1000");
+        assert_eq!(
+            r,
+            Some(XferRead {
+                object: "threads",
+                annex: "",
+                offset: 0,
+                length: 0x1000
+            })
+        );
+        assert_eq!(parse_read(b"qXfer:threads:write::0,10"), None);
+        assert_eq!(parse_read(b"qXfer:threads:read::zz,10"), None);
+    }
+
+    #[test]
+    fn windows_and_escapes() {
+        assert_eq!(window_reply(b"abcdef", 0, 4), b"mabcd".to_vec());
+        assert_eq!(window_reply(b"abcdef", 4, 4), b"lef".to_vec());
+        assert_eq!(window_reply(b"a#b", 0, 10), b"la}\x03b".to_vec());
+        assert_eq!(window_reply(b"abc", 10, 4), b"l".to_vec());
+    }
+
+    #[test]
+    fn thread_document_names_and_ids() {
+        let doc = threads_document(
+            0x10,
+            &[
+                (0x10, Some("main".into())),
+                (0x11, Some("a<b".into())),
+                (0x12, None),
+            ],
+            true,
+        );
+        assert_eq!(
+            doc,
+            "<threads>\n<thread id=\"p10.10\" name=\"main\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n</threads>\n"
+        );
+    }
+}
