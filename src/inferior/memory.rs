@@ -25,10 +25,6 @@ impl Breakpoints {
         self.inserted.contains_key(&addr)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.inserted.is_empty()
-    }
-
     pub fn addresses(&self) -> Vec<u64> {
         self.inserted.keys().copied().collect()
     }
@@ -128,11 +124,11 @@ impl Memory {
         let mut patched: Option<Vec<u8>> = None;
         for (&bp, orig) in bps.overlapping(addr, data.len()) {
             let out = patched.get_or_insert_with(|| data.to_vec());
-            for i in 0..orig.len() {
+            for (i, saved) in orig.iter_mut().enumerate() {
                 let a = bp + i as u64;
                 if a >= addr && a < addr + data.len() as u64 {
                     let idx = (a - addr) as usize;
-                    orig[i] = data[idx];
+                    *saved = data[idx];
                     out[idx] = insn.get(i).copied().unwrap_or(data[idx]);
                 }
             }

@@ -108,18 +108,6 @@ pub fn step(tid: Tid, signal: i32) -> PtraceResult<()> {
     .map(drop)
 }
 
-/// Restart until the next syscall entry or exit.
-pub fn syscall(tid: Tid, signal: i32) -> PtraceResult<()> {
-    request(
-        "PTRACE_SYSCALL",
-        libc::PTRACE_SYSCALL,
-        tid,
-        0,
-        signal as usize,
-    )
-    .map(drop)
-}
-
 /// PTRACE_LISTEN: leave a group-stopped thread stopped, but let the next
 /// SIGCONT (or PTRACE_INTERRUPT) wake it. nix has no wrapper for it.
 pub fn listen(tid: Tid) -> PtraceResult<()> {
@@ -133,17 +121,6 @@ pub fn detach(tid: Tid, signal: i32) -> PtraceResult<()> {
         tid,
         0,
         signal as usize,
-    )
-    .map(drop)
-}
-
-pub fn set_options(tid: Tid, options: libc::c_int) -> PtraceResult<()> {
-    request(
-        "PTRACE_SETOPTIONS",
-        libc::PTRACE_SETOPTIONS,
-        tid,
-        0,
-        options as usize,
     )
     .map(drop)
 }
@@ -172,17 +149,6 @@ pub fn siginfo(tid: Tid) -> PtraceResult<libc::siginfo_t> {
         &mut info as *mut _ as usize,
     )?;
     Ok(info)
-}
-
-pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
-    request(
-        "PTRACE_SETSIGINFO",
-        libc::PTRACE_SETSIGINFO,
-        tid,
-        0,
-        info as *const _ as usize,
-    )
-    .map(drop)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -238,22 +204,6 @@ pub fn set_regset(tid: Tid, note_type: u32, buf: &[u8]) -> PtraceResult<()> {
         tid,
         note_type as usize,
         &mut iov as *mut _ as usize,
-    )
-    .map(drop)
-}
-
-/// Read a word of the USER area (x86 debug registers live there).
-pub fn peek_user(tid: Tid, offset: usize) -> PtraceResult<u64> {
-    request("PTRACE_PEEKUSER", libc::PTRACE_PEEKUSER, tid, offset, 0).map(|v| v as u64)
-}
-
-pub fn poke_user(tid: Tid, offset: usize, value: u64) -> PtraceResult<()> {
-    request(
-        "PTRACE_POKEUSER",
-        libc::PTRACE_POKEUSER,
-        tid,
-        offset,
-        value as usize,
     )
     .map(drop)
 }

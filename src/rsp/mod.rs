@@ -100,12 +100,4 @@ mod tests {
             b"PacketSize=100;exec-events+;qXfer:threads:read+".to_vec()
         );
     }
-
-    #[test]
-    fn amends_qsupported() {
-        assert_eq!(
-            amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;exec-events+;qXfer:threads:read+".to_vec()
-        );
-    }
 }

@@ -11,7 +11,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use anyhow::{anyhow, Result};
-use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
@@ -190,8 +189,4 @@ impl StubDriver {
         self.machine = Some(next);
         Ok(())
     }
-}
-
-pub fn signal(gdb_signo: u8) -> Signal {
-    Signal(gdb_signo)
 }
