@@ -114,7 +114,10 @@ fn serve(
                 return Ok(ExitCode::SUCCESS);
             }
             SessionEnd::ProcessExited(ProcessExit::Killed(signal)) => {
-                eprintln!("\nChild terminated with signal = {signal}");
+                eprintln!(
+                    "\nChild terminated with signal = {signal:#x} ({})",
+                    rgdbserver_arch::signals::name(signal)
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             SessionEnd::Killed => return Ok(ExitCode::SUCCESS),

@@ -152,6 +152,50 @@ pub fn gdb_from_linux(linux_signo: i32) -> u8 {
 
 /// The Linux number for a gdb signal, or `None` when Linux has no such signal
 /// (gdbserver then warns and delivers nothing).
+/// The name gdb (and gdbserver's messages) use for a Linux signal:
+/// `SIGSEGV`, real-time signals as `SIG34`, unknown ones as `?`.
+pub fn name(linux_signo: i32) -> String {
+    const NAMES: [&str; 32] = [
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "?",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match linux_signo {
+        0..=31 => NAMES[linux_signo as usize].to_string(),
+        32..=linux::SIGRTMAX => format!("SIG{linux_signo}"),
+        _ => "?".to_string(),
+    }
+}
+
 pub fn linux_from_gdb(gdb_signo: u8) -> Option<i32> {
     if gdb_signo == gdb::SIGNAL_0 {
         return Some(0);
@@ -175,6 +219,14 @@ pub fn linux_from_gdb(gdb_signo: u8) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_follow_gdb() {
+        assert_eq!(name(11), "SIGSEGV");
+        assert_eq!(name(36), "SIG36");
+        assert_eq!(name(16), "?");
+        assert_eq!(name(99), "?");
+    }
 
     #[test]
     fn round_trip_every_linux_signal() {
