@@ -79,7 +79,7 @@ pub fn parse_comm(text: &str) -> Result<Comm> {
     };
     let port: u16 = port
         .parse()
-        .map_err(|_| anyhow!("Bad port argument: {text}"))?;
+        .map_err(|_| anyhow!("Bad COMM argument {text:?}: expected HOST:PORT, :PORT or - (stdio); serial devices are not supported"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let host = if host.is_empty() { "0.0.0.0" } else { host };
     let addr = (host, port)
