@@ -104,7 +104,10 @@ fn serve(
                 );
                 Transport::tcp(stream).context("socket setup")?
             }
-            None => Transport::stdio(),
+            None => {
+                eprintln!("Remote debugging using stdio");
+                Transport::stdio()
+            }
         };
         let end = Session::new(transport, target, children)?.run()?;
         let pid = target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
 
-use crate::ptrace::Tid;
+use crate::ptrace::{self, Tid};
 pub use control::{Report, ResumeOutcome};
 use memory::{Breakpoints, Memory};
 pub use thread::{ResumeAction, RunState, StopEvent, Thread};
@@ -98,6 +98,32 @@ impl Inferior {
                 (tid, name)
             })
             .collect()
+    }
+
+    /// The raw siginfo of the signal a stopped thread is reporting
+    /// (`$_siginfo` in gdb), in the kernel's native layout.
+    pub fn siginfo(&self, tid: Tid) -> Result<Vec<u8>> {
+        let info = ptrace::siginfo(tid)?;
+        let size = std::mem::size_of::<libc::siginfo_t>();
+        // SAFETY: siginfo_t is plain old data of `size` bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&info as *const libc::siginfo_t).cast::<u8>(), size)
+        };
+        Ok(bytes.to_vec())
+    }
+
+    /// Overwrite part of the siginfo the thread will receive when resumed.
+    pub fn write_siginfo(&self, tid: Tid, offset: usize, data: &[u8]) -> Result<usize> {
+        let mut bytes = self.siginfo(tid)?;
+        let end = offset
+            .checked_add(data.len())
+            .filter(|&e| e <= bytes.len())
+            .context("siginfo write out of range")?;
+        bytes[offset..end].copy_from_slice(data);
+        // SAFETY: `bytes` holds exactly one siginfo_t; read it unaligned.
+        let info: libc::siginfo_t = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        ptrace::set_siginfo(tid, &info)?;
+        Ok(data.len())
     }
 
     pub fn has_thread(&self, tid: Tid) -> bool {

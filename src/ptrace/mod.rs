@@ -151,6 +151,17 @@ pub fn siginfo(tid: Tid) -> PtraceResult<libc::siginfo_t> {
     Ok(info)
 }
 
+pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETSIGINFO",
+        libc::PTRACE_SETSIGINFO,
+        tid,
+        0,
+        info as *const _ as usize,
+    )
+    .map(drop)
+}
+
 #[cfg(target_arch = "x86_64")]
 pub fn regs(tid: Tid) -> PtraceResult<libc::user_regs_struct> {
     // SAFETY: user_regs_struct is plain old data.

@@ -188,7 +188,7 @@ mod tests {
         let mut out = Vec::new();
         d.feed(b"$m10", &mut out);
         assert!(out.is_empty());
-        d.feed(b",4#8d", &mut out);
+        d.feed(b",4#2e", &mut out);
         assert_eq!(
             out,
             vec![Incoming::Packet {

@@ -22,6 +22,10 @@ pub enum Owned {
     Kill { reply: bool },
     /// `qXfer:threads:read::OFFSET,LENGTH`.
     ThreadList { offset: usize, length: usize },
+    /// `qXfer:siginfo:read::OFFSET,LENGTH` (`$_siginfo`).
+    SiginfoRead { offset: usize, length: usize },
+    /// `qXfer:siginfo:write::OFFSET:DATA` (assigning to `$_siginfo`).
+    SiginfoWrite { offset: usize, data: Vec<u8> },
 }
 
 /// Recognise the packets this layer owns.
@@ -37,6 +41,23 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             Some(Owned::ThreadList {
                 offset: req.offset,
                 length: req.length,
+            })
+        }
+        p if p.starts_with(b"qXfer:siginfo:read:") => {
+            let req = qxfer::parse_read(p)?;
+            Some(Owned::SiginfoRead {
+                offset: req.offset,
+                length: req.length,
+            })
+        }
+        p if p.starts_with(b"qXfer:siginfo:write::") => {
+            let rest = &p[b"qXfer:siginfo:write::".len()..];
+            let colon = rest.iter().position(|&b| b == b':')?;
+            let offset =
+                usize::from_str_radix(std::str::from_utf8(&rest[..colon]).ok()?, 16).ok()?;
+            Some(Owned::SiginfoWrite {
+                offset,
+                data: unescape(&rest[colon + 1..]),
             })
         }
         _ => None,
@@ -57,7 +78,12 @@ pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
 }
 
 /// Features this layer adds to gdbstub's qSupported reply.
-const EXTRA_FEATURES: &[&str] = &["exec-events+", "qXfer:threads:read+"];
+const EXTRA_FEATURES: &[&str] = &[
+    "exec-events+",
+    "qXfer:threads:read+",
+    "qXfer:siginfo:read+",
+    "qXfer:siginfo:write+",
+];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
 pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
@@ -67,6 +93,33 @@ pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
         out.extend_from_slice(feature.as_bytes());
     }
     out
+}
+
+/// Undo the RSP binary escape (`}` followed by the byte xor 0x20).
+pub fn unescape(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut bytes = data.iter();
+    while let Some(&b) = bytes.next() {
+        match (b, bytes.clone().next()) {
+            (b'}', Some(&next)) => {
+                out.push(next ^ 0x20);
+                bytes.next();
+            }
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// The thread of an `H` packet or `thread:` field: `p1f.20` or `20`; `0`
+/// and `-1` (any, all) name no particular thread.
+pub fn parse_thread_id(text: &[u8]) -> Option<i32> {
+    let text = std::str::from_utf8(text).ok()?;
+    let tid = match text.strip_prefix('p') {
+        Some(rest) => rest.split_once('.').map(|(_, t)| t).unwrap_or(rest),
+        None => text,
+    };
+    i32::from_str_radix(tid, 16).ok().filter(|&t| t > 0)
 }
 
 #[cfg(test)]
@@ -84,6 +137,28 @@ mod tests {
     }
 
     #[test]
+    fn parses_thread_ids_and_siginfo_writes() {
+        assert_eq!(parse_thread_id(b"p1f.20"), Some(0x20));
+        assert_eq!(parse_thread_id(b"20"), Some(0x20));
+        assert_eq!(parse_thread_id(b"p1f.-1"), None);
+        assert_eq!(parse_thread_id(b"0"), None);
+        assert_eq!(
+            owned(b"qXfer:siginfo:write::8:a}]b"),
+            Some(Owned::SiginfoWrite {
+                offset: 8,
+                data: b"a}b".to_vec()
+            })
+        );
+        assert_eq!(
+            owned(b"qXfer:siginfo:read::0,80"),
+            Some(Owned::SiginfoRead {
+                offset: 0,
+                length: 0x80
+            })
+        );
+    }
+
+    #[test]
     fn sees_multiprocess() {
         assert!(offers_multiprocess(b"qSupported:multiprocess+;swbreak+"));
         assert!(!offers_multiprocess(b"qSupported:swbreak+"));
@@ -97,7 +172,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;exec-events+;qXfer:threads:read+".to_vec()
+            b"PacketSize=100;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }
 }

@@ -94,7 +94,14 @@ impl StubDriver {
         if self.multiprocess {
             self.feed_raw(target, b"qSupported:multiprocess+")?;
         }
-        if let Some(thread) = self.current_thread.clone() {
+        // gdbstub's default thread is 1; gdbserver's is the stopped thread.
+        let thread = self.current_thread.clone().or_else(|| {
+            target
+                .inferior
+                .as_ref()
+                .map(|i| format!("{:x}", i.last_reported))
+        });
+        if let Some(thread) = thread {
             self.feed_raw(target, format!("Hg{thread}").as_bytes())?;
         }
         self.outbox.take();

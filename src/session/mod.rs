@@ -13,6 +13,7 @@ use gdbstub::common::Signal;
 use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 
 use crate::inferior::{ProcessExit, Report, StopEvent};
+use crate::ptrace::Tid;
 use crate::rsp::framing::{frame, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
 use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
@@ -47,6 +48,9 @@ pub struct Session<'a> {
     exec_events: bool,
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
+    /// gdb's current thread for register/memory/siginfo requests (`Hg`,
+    /// or the thread of the last stop).
+    general_thread: Option<Tid>,
 }
 
 impl<'a> Session<'a> {
@@ -69,6 +73,7 @@ impl<'a> Session<'a> {
             end: None,
             exec_events: false,
             thread_list: Vec::new(),
+            general_thread: None,
         })
     }
 
@@ -204,6 +209,9 @@ impl<'a> Session<'a> {
         }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
+            if let Some(tid) = rsp::parse_thread_id(thread) {
+                self.general_thread = Some(tid);
+            }
         }
         let replies = self.stub.feed(self.target, payload)?;
         for reply in payloads(&replies) {
@@ -251,6 +259,27 @@ impl<'a> Session<'a> {
                 let reply = rsp::qxfer::window_reply(&self.thread_list, offset, length);
                 self.send(&reply);
             }
+            Owned::SiginfoRead { offset, length } => {
+                let tid = self.current_tid();
+                let reply = match self.target.inferior.as_ref().map(|i| i.siginfo(tid)) {
+                    Some(Ok(bytes)) => rsp::qxfer::window_reply(&bytes, offset, length),
+                    _ => b"E01".to_vec(),
+                };
+                self.send(&reply);
+            }
+            Owned::SiginfoWrite { offset, data } => {
+                let tid = self.current_tid();
+                let reply = match self
+                    .target
+                    .inferior
+                    .as_ref()
+                    .map(|i| i.write_siginfo(tid, offset, &data))
+                {
+                    Some(Ok(n)) => format!("{n:x}"),
+                    _ => "E01".to_string(),
+                };
+                self.send(reply.as_bytes());
+            }
             Owned::Kill { reply } => {
                 if let Some(inferior) = self.target.inferior.as_mut() {
                     inferior.kill()?;
@@ -262,6 +291,17 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The thread gdb's register and siginfo requests are about.
+    fn current_tid(&self) -> Tid {
+        let last = self
+            .target
+            .inferior
+            .as_ref()
+            .map(|i| i.last_reported)
+            .unwrap_or(0);
+        self.general_thread.unwrap_or(last)
     }
 
     /// The status of a program nobody has resumed yet: a SIGTRAP stop of its
@@ -341,6 +381,9 @@ impl<'a> Session<'a> {
                 (text, reason)
             }
         };
+        if let Report::Stop { tid, .. } = report {
+            self.general_thread = Some(tid);
+        }
         self.stub.stopped(self.target, reason)?;
         self.send(text.as_bytes());
         self.last_stop = Some(text);
