@@ -47,6 +47,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     // A write to a closed connection must be an error, not death by SIGPIPE.
     // SAFETY: setting a signal disposition.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    raise_fd_limit();
     let children = ChildEvents::new().context("cannot set up child notifications")?;
 
     // Bind first: a busy port must fail before anything is started.
@@ -84,6 +85,23 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
     }
     result
+}
+
+/// Every traced thread keeps its name file open (see `Thread::comm`): allow
+/// as many descriptors as the hard limit permits.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: get/setrlimit on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 fn serve(

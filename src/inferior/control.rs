@@ -47,7 +47,14 @@ impl Inferior {
         thread.invalidate_caches();
         thread.state = RunState::Running;
         match result {
-            Ok(()) | Err(PtraceError::Gone) => Ok(()),
+            Ok(()) => Ok(()),
+            Err(PtraceError::Gone) => {
+                // Killed from outside while we thought it stopped: its exit
+                // may already be waitable with its SIGCHLD consumed (see
+                // `drain_events`), so look for it explicitly.
+                self.missed_exit = true;
+                Ok(())
+            }
             Err(e) => Err(e).with_context(|| format!("cannot resume thread {tid}")),
         }
     }
@@ -118,6 +125,9 @@ impl Inferior {
             };
             self.resume_thread(tid, action, signal)?;
         }
+        if std::mem::take(&mut self.missed_exit) {
+            self.drain_all()?;
+        }
         Ok(ResumeOutcome::Running)
     }
 
@@ -153,6 +163,9 @@ impl Inferior {
             .collect();
         for (tid, action) in plan {
             self.resume_thread(tid, action, 0)?;
+        }
+        if std::mem::take(&mut self.missed_exit) {
+            self.drain_all()?;
         }
         Ok(())
     }
@@ -194,10 +207,34 @@ impl Inferior {
     }
 
     /// Collect every status that is ready, without blocking.
+    ///
+    /// Once every thread is stopped no status can be pending except the exit
+    /// of a thread SIGKILLed from outside, so the drain ends there without
+    /// the extra empty waitpid (it is on the path of every breakpoint hit).
+    /// Such an exit is found when resuming that thread fails with ESRCH.
     pub fn drain_events(&mut self) -> Result<()> {
+        self.drain(true)
+    }
+
+    fn drain_all(&mut self) -> Result<()> {
+        self.drain(false)
+    }
+
+    fn quiescent(&self) -> bool {
+        self.fork_children.is_empty()
+            && self.early_stops.is_empty()
+            && self.threads.values().all(|t| t.state == RunState::Stopped)
+    }
+
+    fn drain(&mut self, stop_when_quiescent: bool) -> Result<()> {
         loop {
             match wait::poll_any().context("waitpid")? {
-                Waited::Event(tid, event) => self.handle_wait(tid, event)?,
+                Waited::Event(tid, event) => {
+                    self.handle_wait(tid, event)?;
+                    if stop_when_quiescent && self.exit.is_none() && self.quiescent() {
+                        return Ok(());
+                    }
+                }
                 Waited::Nothing => return Ok(()),
                 Waited::NoChildren => {
                     if self.exit.is_none() && !self.threads.is_empty() {

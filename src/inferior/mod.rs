@@ -50,6 +50,8 @@ pub struct Inferior {
     early_stops: BTreeSet<Tid>,
     /// Fork children announced but not stopped yet: tid -> is_vfork.
     fork_children: BTreeMap<Tid, bool>,
+    /// A resume found a thread gone (ESRCH): drain waitpid fully.
+    missed_exit: bool,
 }
 
 impl Inferior {
@@ -73,6 +75,7 @@ impl Inferior {
             stopping: false,
             early_stops: BTreeSet::new(),
             fork_children: BTreeMap::new(),
+            missed_exit: false,
         })
     }
 
@@ -88,14 +91,26 @@ impl Inferior {
 
     /// Every live thread with its name (/proc/PID/task/TID/comm), for
     /// `info threads`.
-    pub fn thread_names(&self) -> Vec<(Tid, Option<String>)> {
+    pub fn thread_names(&mut self) -> Vec<(Tid, Option<String>)> {
+        let pid = self.pid;
         self.threads
-            .keys()
-            .map(|&tid| {
-                let name = std::fs::read_to_string(format!("/proc/{}/task/{tid}/comm", self.pid))
-                    .ok()
-                    .map(|n| n.trim_end_matches('\n').to_string());
-                (tid, name)
+            .values_mut()
+            .map(|thread| {
+                if thread.comm.is_none() {
+                    thread.comm =
+                        std::fs::File::open(format!("/proc/{pid}/task/{}/comm", thread.tid)).ok();
+                }
+                let mut buf = [0u8; 64];
+                let name = thread
+                    .comm
+                    .as_ref()
+                    .and_then(|f| std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).ok())
+                    .map(|n| {
+                        String::from_utf8_lossy(&buf[..n])
+                            .trim_end_matches('\n')
+                            .to_string()
+                    });
+                (thread.tid, name)
             })
             .collect()
     }

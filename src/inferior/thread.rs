@@ -75,6 +75,9 @@ pub struct Thread {
     #[cfg(target_arch = "x86_64")]
     pub regs: Option<libc::user_regs_struct>,
     pub xstate: Option<Vec<u8>>,
+    /// /proc/PID/task/TID/comm kept open: re-reading the name for every
+    /// thread list is then one pread, not open/read/close.
+    pub comm: Option<std::fs::File>,
 }
 
 impl Thread {
@@ -92,6 +95,7 @@ impl Thread {
             #[cfg(target_arch = "x86_64")]
             regs: None,
             xstate: None,
+            comm: None,
         }
     }
 

@@ -40,12 +40,13 @@ impl ChildEvents {
         self.fd
     }
 
-    /// Consume pending notifications (they carry nothing we need: waitpid
-    /// tells us everything).
+    /// Consume the pending notification (it carries nothing we need:
+    /// waitpid tells us everything). SIGCHLD is a standard signal, so at most
+    /// one is ever pending: one read clears it.
     pub fn clear(&self) {
-        let mut buf = [0u8; 128 * 4];
+        let mut buf = [0u8; 128];
         // SAFETY: non-blocking read into a local buffer.
-        while unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
     }
 }
 

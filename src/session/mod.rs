@@ -246,7 +246,7 @@ impl<'a> Session<'a> {
             }
             Owned::ThreadList { offset, length } => {
                 if offset == 0 {
-                    self.thread_list = match self.target.inferior.as_ref() {
+                    self.thread_list = match self.target.inferior.as_mut() {
                         Some(inferior) => rsp::qxfer::threads_document(
                             inferior.pid,
                             &inferior.thread_names(),

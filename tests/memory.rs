@@ -1,0 +1,179 @@
+//! Memory: examining and printing data, writing a global the program then
+//! acts on, disassembly, a 16 MiB `dump binary memory`, and reads that hide
+//! inserted breakpoints.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn examine_and_print_globals() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        "echo xw-begin\\n",
+        "x/4xw words",
+        "echo xw-end\\n",
+        "print array",
+        "print greeting",
+        "x/s greeting",
+        "p sizeof(array)",
+    ]);
+    let xw = gdb.section("xw");
+    assert!(
+        xw.contains("0xdeadbeef\t0x01020304\t0xcafef00d\t0x00c0ffee"),
+        "{xw}"
+    );
+    assert_eq!(
+        gdb.value(1),
+        "{17, 34, 51, 68, 85, 102, 119, 136}",
+        "{}",
+        gdb.text
+    );
+    assert_eq!(gdb.value(2), "\"hello from basic\"", "{}", gdb.text);
+    gdb.assert_contains(":\t\"hello from basic\"");
+    assert_eq!(gdb.value(3), "32");
+}
+
+#[test]
+fn examine_stack_memory_and_registers_agree() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        &format!("break {}", loc("basic", "CALL_ADD")),
+        "continue",
+        "p/x stack_marker",
+        "x/1xw &stack_marker",
+        "p *(int *)&stack_marker == 0x5a5a",
+    ]);
+    assert_eq!(gdb.value(1), "0x5a5a", "{}", gdb.text);
+    gdb.assert_contains(":\t0x00005a5a");
+    assert_eq!(gdb.value(2), "1");
+}
+
+#[test]
+fn writing_a_global_changes_what_the_program_does() {
+    let dir = TempDir::new("setvar");
+    let result = dir.file("result");
+    let server = Server::launch(&program("basic"), &[result.to_str().unwrap()]);
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        "set var exit_code = 42",
+        "set var counter = 7",
+        "set var array[2] = -5",
+        "p array[2]",
+        "p exit_code",
+        "continue",
+    ]);
+    assert_eq!(gdb.value(1), "-5", "{}", gdb.text);
+    assert_eq!(gdb.value(2), "42", "{}", gdb.text);
+    // gdb prints exit codes in octal: 42 = 052.
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited with code 052]",
+        server.inferior_pid
+    ));
+    server.wait_exit(EVENT_TIMEOUT);
+    assert!(
+        server.output().contains("Child exited with status 42"),
+        "{}",
+        server.output()
+    );
+    // counter started at 7: 7 + 10 loop iterations + 100 from bump().
+    assert_eq!(read_result(&result), "r=5 f=5 s=45 counter=117\n");
+}
+
+#[test]
+fn disassemble_main() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        "echo dis-begin\\n",
+        "disassemble main",
+        "echo dis-end\\n",
+        "x/2i add",
+    ]);
+    let dis = gdb.section("dis");
+    assert!(
+        dis.starts_with("Dump of assembler code for function main:"),
+        "{dis}"
+    );
+    assert!(dis.contains("End of assembler dump."), "{dis}");
+    assert!(dis.contains("<+0>:\tpush   %rbp"), "{dis}");
+    assert!(dis.contains("call   0x") && dis.contains(" <add>"), "{dis}");
+    assert!(dis.contains("\tret"), "{dis}");
+    // The `=>` marker shows the stop PC inside main.
+    assert!(dis.contains("=> 0x"), "{dis}");
+    gdb.assert_contains("<add>:\tpush   %rbp");
+    gdb.assert_contains("<add+1>:\tmov    %rsp,%rbp");
+}
+
+#[test]
+fn dump_sixteen_mib_of_memory() {
+    const SIZE: usize = 16 << 20;
+    let dir = TempDir::new("dump");
+    let dump = dir.file("big.bin");
+    let server = Server::launch(&program("bigbuf"), &[]);
+    let cmd = format!(
+        "dump binary memory {} big big+{SIZE}",
+        dump.to_str().unwrap()
+    );
+    let gdb = server.gdb(&["break filled", "continue", &cmd, "p/d big[12345]"]);
+    gdb.assert_contains("Breakpoint 1, filled ()");
+    let data = std::fs::read(&dump).unwrap_or_else(|e| panic!("no dump: {e}\n{}", gdb.text));
+    assert_eq!(data.len(), SIZE);
+    let expected: Vec<u8> = (0..SIZE as u32)
+        .map(|i| (i.wrapping_mul(131) ^ (i >> 13)) as u8)
+        .collect();
+    if let Some(i) = (0..SIZE).find(|&i| data[i] != expected[i]) {
+        panic!(
+            "dump differs at offset {i:#x}: {:#04x} != {:#04x}",
+            data[i], expected[i]
+        );
+    }
+    assert_eq!(gdb.value(1), format!("{}", expected[12345]));
+}
+
+#[test]
+fn memory_reads_never_show_inserted_breakpoints() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "set breakpoint always-inserted on",
+        "break main",
+        "continue",
+        "echo before-begin\\n",
+        "x/8xb add",
+        "echo before-end\\n",
+        "break *add",
+        "break *five",
+        "echo after-begin\\n",
+        "x/8xb add",
+        "echo after-end\\n",
+        "continue",
+        "echo hit-begin\\n",
+        "x/8xb add",
+        "x/1xb five",
+        "echo hit-end\\n",
+        "p $pc == add",
+        "continue",
+        "p $pc == five",
+    ]);
+    let before = gdb.section("before");
+    let after = gdb.section("after");
+    gdb.assert_contains("Breakpoint 2, add (");
+    gdb.assert_contains("Breakpoint 3, five (");
+    let hit = gdb.section("hit");
+    // add() starts with push %rbp (0x55), not int3 (0xcc).
+    assert!(before.contains("<add>:\t0x55"), "{before}");
+    assert_eq!(
+        after.replace("\r", ""),
+        before.replace("\r", ""),
+        "bytes changed after inserting breakpoints"
+    );
+    assert!(hit.starts_with(before.as_str()), "{hit}\nvs\n{before}");
+    assert!(!hit.contains("0xcc"), "{hit}");
+    assert!(hit.contains("<five>:\t0x55"), "{hit}");
+    assert_eq!(gdb.value(1), "1");
+    assert_eq!(gdb.value(2), "1");
+}

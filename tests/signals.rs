@@ -1,0 +1,148 @@
+//! Signals: reporting, delivery on `continue`, suppression with `signal 0`,
+//! injection with `signal SIGUSR1`, a fatal SIGSEGV (the server exits with
+//! the program), a real-time signal under gdb's own name, and exit codes.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+
+struct Run {
+    server: Server,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+fn launch_signals(mode: &str) -> Run {
+    let dir = TempDir::new("sig");
+    let log = dir.file("log");
+    let server = Server::launch(&program("signals"), &[mode, log.to_str().unwrap()]);
+    Run {
+        server,
+        log,
+        _dir: dir,
+    }
+}
+
+fn handler_log(run: &Run) -> String {
+    std::fs::read_to_string(&run.log).unwrap_or_default()
+}
+
+#[test]
+fn sigusr1_is_reported_and_continue_delivers_it() {
+    let run = launch_signals("usr1");
+    let gdb = run.server.gdb(&["continue", "bt", "continue"]);
+    gdb.assert_contains("Program received signal SIGUSR1, User defined signal 1.");
+    // The stop is in raise(), called from main.
+    gdb.assert_contains(" in main (argc=3, argv=0x");
+    let pid = run.server.inferior_pid;
+    // One handler run: the exit code counts them.
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 01]"));
+    assert_eq!(handler_log(&run), "usr1\n");
+}
+
+#[test]
+fn signal_zero_suppresses_the_reported_signal() {
+    let run = launch_signals("usr1");
+    let gdb = run.server.gdb(&["continue", "signal 0"]);
+    gdb.assert_contains("Program received signal SIGUSR1, User defined signal 1.");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        run.server.inferior_pid
+    ));
+    assert_eq!(handler_log(&run), "");
+}
+
+#[test]
+fn signal_command_injects_a_signal() {
+    let run = launch_signals("quiet");
+    let gdb = run.server.gdb(&[
+        // Past the handler's installation; the program raises nothing.
+        &format!("break {}", loc("signals", "SIGNALS_RETURN")),
+        "continue",
+        &format!("break {}", loc("signals", "USR1_HANDLER")),
+        "signal SIGUSR1",
+        "bt 2",
+        "delete",
+        "continue",
+    ]);
+    gdb.assert_contains("Breakpoint 1, main (");
+    // The injected signal runs the handler, under gdb's eyes.
+    gdb.assert_contains("Breakpoint 2, on_usr1 (sig=10) at ");
+    gdb.assert_contains("<signal handler called>");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited with code 01]",
+        run.server.inferior_pid
+    ));
+    assert_eq!(handler_log(&run), "usr1\n");
+}
+
+#[test]
+fn sigsegv_is_reported_then_terminates_the_program_and_the_server() {
+    let run = launch_signals("segv");
+    let gdb = run
+        .server
+        .gdb(&["continue", "p $_siginfo.si_signo", "continue"]);
+    gdb.assert_contains("Program received signal SIGSEGV, Segmentation fault.");
+    gdb.assert_contains(&format!(
+        "\n{}\t\t\t*(volatile int *)0 = 1;",
+        line_of("signals", "SEGV_HERE")
+    ));
+    gdb.assert_contains("Program terminated with signal SIGSEGV, Segmentation fault.");
+    gdb.assert_contains("The program no longer exists.");
+    let status = run.server.wait_exit(EVENT_TIMEOUT);
+    assert!(
+        status.is_some(),
+        "server still running:\n{}",
+        run.server.output()
+    );
+    let out = run.server.output();
+    assert!(
+        out.contains("Child terminated with signal = 0xb (SIGSEGV)"),
+        "{out}"
+    );
+    assert_eq!(proc_state(run.server.inferior_pid), None);
+}
+
+#[test]
+fn siginfo_describes_the_fault() {
+    let run = launch_signals("segv");
+    let gdb = run.server.gdb(&[
+        "continue",
+        "p $_siginfo.si_signo",
+        "p $_siginfo._sifields._sigfault.si_addr",
+        "p $_siginfo.si_code",
+        "kill",
+    ]);
+    gdb.assert_contains("Program received signal SIGSEGV, Segmentation fault.");
+    assert_eq!(gdb.value(1), "11", "{}", gdb.text);
+    assert_eq!(gdb.value(2), "(void *) 0x0", "{}", gdb.text);
+    // SEGV_MAPERR: nothing is mapped at address 0.
+    assert_eq!(gdb.value(3), "1", "{}", gdb.text);
+}
+
+#[test]
+fn realtime_signal_is_reported_with_gdbs_name() {
+    let run = launch_signals("rt");
+    let gdb = run.server.gdb(&["continue", "continue"]);
+    // SIGRTMIN+2 is Linux signal 36, which gdb calls SIG36.
+    gdb.assert_contains("Program received signal SIG36, Real-time event 36.");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited with code 01]",
+        run.server.inferior_pid
+    ));
+    assert_eq!(handler_log(&run), "rt\n");
+}
+
+#[test]
+fn exit_code_three_is_reported() {
+    let run = launch_signals("exit3");
+    let gdb = run.server.gdb(&["continue"]);
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited with code 03]",
+        run.server.inferior_pid
+    ));
+    assert!(run.server.wait_exit(EVENT_TIMEOUT).is_some());
+    let out = run.server.output();
+    assert!(out.contains("Child exited with status 3"), "{out}");
+}
