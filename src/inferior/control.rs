@@ -96,6 +96,12 @@ impl Inferior {
                 action.map(|a| (t.tid, a))
             })
             .collect();
+        // Start with the threads after the one last reported: resuming in
+        // plain tid order would give the lowest tid a head start every time,
+        // and it would win every race to the next breakpoint.
+        let last = self.last_reported;
+        let mut plan = plan;
+        plan.sort_by_key(|&(tid, _)| (tid <= last, tid));
 
         let tids: Vec<Tid> = plan.iter().map(|(t, _)| *t).collect();
         for tid in &tids {
@@ -269,12 +275,25 @@ impl Inferior {
                 .map(|th| th.is_stepping())
                 .unwrap_or(false)
         });
-        let next = candidates.iter().copied().find(|&t| t > self.last_reported);
-        let tid = stepping.or(next).or(candidates.first().copied())?;
+        // Otherwise a random one, as gdbserver does: any fixed order lets
+        // one thread's events starve another's when both keep hitting.
+        let random = (!candidates.is_empty())
+            .then(|| candidates[(self.next_random() % candidates.len() as u64) as usize]);
+        let tid = stepping.or(random)?;
         let event = self.threads.get_mut(&tid)?.pending.take()?;
         self.last_reported = tid;
         self.all_stopped_for_gdb();
         Some(Report::Stop { tid, event })
+    }
+
+    /// xorshift64: cheap, and good enough to spread choices between threads.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.random_state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random_state = x;
+        x
     }
 
     /// All-stop: once a stop is reported, gdb sees every thread stopped.
@@ -288,12 +307,15 @@ impl Inferior {
         if let Some(report) = self.take_report() {
             return Some(report);
         }
-        let tid = if self.has_thread(self.last_reported) {
-            self.last_reported
+        // gdbserver's Ctrl-C is a SIGINT to the process, which the kernel
+        // hands to the main thread when it can: report it there too.
+        let tid = if self.has_thread(self.pid) {
+            self.pid
         } else {
             *self.threads.keys().next()?
         };
         self.last_reported = tid;
+        self.all_stopped_for_gdb();
         Some(Report::Stop {
             tid,
             event: StopEvent::Interrupted,

@@ -163,6 +163,13 @@ impl Inferior {
         self.resume_thread(tid, action, 0)
     }
 
+    /// A kernel trap (int3) whose instruction is no longer in memory.
+    fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
+        let mut byte = [0u8; 1];
+        let insn = super::registers::BREAKPOINT_INSN;
+        matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), &mut byte), Ok(1) if byte[0] != insn[0])
+    }
+
     fn classify_trap(&mut self, tid: Tid) -> Result<()> {
         let info = ptrace::siginfo(tid)?;
         let code = info.si_code;
@@ -178,6 +185,15 @@ impl Inferior {
             self.set_pc(tid, bp)?;
             self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
             return Ok(());
+        }
+        if code == SI_KERNEL && self.trapped_on_removed_breakpoint(pc) {
+            // The int3 that trapped is gone: it was ours, and gdb removed it
+            // after the trap was queued (PTRACE_INTERRUPT's stop is reported
+            // before a queued SIGTRAP). Undo the trap and go on as if the
+            // thread had never reached it.
+            log::debug!("{tid}: trap from a removed breakpoint at {:#x}", pc - 1);
+            self.set_pc(tid, pc - PC_AFTER_BREAKPOINT)?;
+            return self.resume_internal(tid);
         }
         if stepping && (code == TRAP_TRACE || code == TRAP_HWBKPT || code == SI_KERNEL) {
             if let Some(ResumeAction::RangeStep { start, end }) = last {
@@ -200,13 +216,20 @@ impl Inferior {
 
     /// After exec the execing thread owns the leader's tid, the other threads
     /// are gone without a report, and the address space is new.
+    /// The event is reported under the leader's tid; PTRACE_GETEVENTMSG
+    /// names the thread that really called exec, whose state (resumed by
+    /// gdb, its last action) the new leader inherits.
     fn handle_exec(&mut self, tid: Tid) -> Result<()> {
         let pid = self.pid;
+        let former = ptrace::event_msg(tid).map(|t| t as Tid).unwrap_or(tid);
         let mut leader = self
             .threads
-            .remove(&tid)
+            .remove(&former)
+            .or_else(|| self.threads.remove(&tid))
             .unwrap_or_else(|| Thread::new(pid, RunState::Stopped));
         leader.tid = pid;
+        // Its name file belonged to the old tid.
+        leader.comm = None;
         leader.state = RunState::Stopped;
         leader.invalidate_caches();
         self.threads.clear();

@@ -52,6 +52,8 @@ pub struct Inferior {
     fork_children: BTreeMap<Tid, bool>,
     /// A resume found a thread gone (ESRCH): drain waitpid fully.
     missed_exit: bool,
+    /// State for choosing among threads with events.
+    random_state: u64,
 }
 
 impl Inferior {
@@ -76,6 +78,7 @@ impl Inferior {
             early_stops: BTreeSet::new(),
             fork_children: BTreeMap::new(),
             missed_exit: false,
+            random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
         })
     }
 
