@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use super::memory::Memory;
 use super::registers;
 use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent};
-use crate::ptrace::wait::{self, Waited};
+use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 
 /// What the session must tell gdb.
@@ -331,12 +331,15 @@ impl Inferior {
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         while self.exit.is_none() {
             match wait::block_any().context("waitpid after SIGKILL")? {
-                Waited::Event(tid, event) => {
-                    self.stopping = true;
-                    let r = self.handle_wait(tid, event);
-                    self.stopping = false;
-                    r?;
+                Waited::Event(tid, event @ (WaitEvent::Exited { .. } | WaitEvent::Killed { .. })) => {
+                    self.handle_wait(tid, event)?;
                 }
+                // A dying thread may still stop once (PTRACE_EVENT_EXIT, or
+                // a stop that was already queued): let it go on dying.
+                Waited::Event(tid, _) => match ptrace::cont(tid, 0) {
+                    Ok(()) | Err(PtraceError::Gone) => {}
+                    Err(e) => log::debug!("kill: resuming {tid}: {e}"),
+                },
                 Waited::Nothing => {}
                 Waited::NoChildren => self.exit = Some(ProcessExit::Killed(libc::SIGKILL)),
             }

@@ -25,6 +25,9 @@ impl Inferior {
         match event {
             WaitEvent::Exited { code } => self.thread_gone(tid, ProcessExit::Exited(code)),
             WaitEvent::Killed { signal, .. } => self.thread_gone(tid, ProcessExit::Killed(signal)),
+            // Reported under the leader's tid, which may already be gone
+            // from our list (it stopped in PTRACE_EVENT_EXIT first).
+            WaitEvent::Event(PtraceEvent::Exec) => self.exec_stop(tid),
             _ if !self.threads.contains_key(&tid) => self.first_stop_of_unknown(tid),
             _ => {
                 let thread = self.thread_mut(tid)?;
@@ -138,12 +141,17 @@ impl Inferior {
                 }
                 self.resume_internal(tid)
             }
-            WaitEvent::Event(PtraceEvent::Exec) => {
-                self.handle_exec(tid)?;
-                let thread = self.thread_mut(self.pid)?;
-                thread.stop_signal = None;
-                thread.pending = Some(StopEvent::Exec);
-                Ok(())
+            WaitEvent::Event(PtraceEvent::Exec) => self.exec_stop(tid),
+            WaitEvent::Event(PtraceEvent::Exit) if tid == self.pid && self.threads.len() > 1 => {
+                // The leader leaves (pthread_exit) while others live on: it
+                // becomes a zombie that never stops again, so it must not be
+                // waited for or listed. Its final status, when the last
+                // thread goes, still ends the process (`thread_gone`).
+                self.threads.remove(&tid);
+                match ptrace::cont(tid, 0) {
+                    Ok(()) | Err(PtraceError::Gone) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
             }
             WaitEvent::Event(_) => self.resume_internal(tid),
             WaitEvent::Exited { .. } | WaitEvent::Killed { .. } => Ok(()),
@@ -161,6 +169,16 @@ impl Inferior {
             .last_action
             .unwrap_or(ResumeAction::Continue { signal: 0 });
         self.resume_thread(tid, action, 0)
+    }
+
+    /// PTRACE_EVENT_EXEC: rebuild the process view, then the new program's
+    /// first stop is an event for gdb.
+    fn exec_stop(&mut self, tid: Tid) -> Result<()> {
+        self.handle_exec(tid)?;
+        let thread = self.thread_mut(self.pid)?;
+        thread.stop_signal = None;
+        thread.pending = Some(StopEvent::Exec);
+        Ok(())
     }
 
     /// A kernel trap (int3) whose instruction is no longer in memory.
