@@ -18,6 +18,9 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Comm, Mode};
+use std::ffi::OsString;
+
+use inferior::attach::attach;
 use inferior::launch::{launch, LaunchOptions};
 use inferior::{Inferior, ProcessExit};
 use session::child_events::ChildEvents;
@@ -39,11 +42,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     let (comm, mode) = cli.comm_and_mode()?;
-    let (program, args) = match mode {
-        Mode::Launch { program, args } => (program, args),
-        Mode::Attach { .. } => bail!("--attach is not supported yet"),
-        Mode::Multi => bail!("--multi is not supported yet"),
-    };
+    if mode == Mode::Multi {
+        bail!("--multi is not supported yet");
+    }
     // A write to a closed connection must be an error, not death by SIGPIPE.
     // SAFETY: setting a signal disposition.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
@@ -58,24 +59,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Comm::Stdio => None,
     };
 
-    let options = LaunchOptions {
-        program: program.clone(),
-        args,
-        disable_aslr: cli.disable_aslr(),
-        keep_protocol_fds: comm == Comm::Stdio,
-    };
-    let pid = launch(&options)?;
-    eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
-    let inferior = match Inferior::new(pid, vec![pid], false) {
-        Ok(inferior) => inferior,
-        Err(e) => {
-            // SAFETY: our own child; kill and reap it so nothing is left behind.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-            }
-            return Err(e);
+    let inferior = match mode {
+        Mode::Attach { pid } => {
+            let inferior = attach(pid)?;
+            eprintln!("Attached; pid = {pid}");
+            inferior
         }
+        Mode::Launch { program, args } => start(cli, &comm, program, args)?,
+        Mode::Multi => bail!("--multi is not supported yet"),
     };
     let mut target = DebugTarget::new(Some(inferior));
     let result = serve(cli, listener.as_ref(), &mut target, &children);
@@ -85,6 +76,26 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
     }
     result
+}
+
+/// Launch the program and take it as our inferior, stopped at its first
+/// instruction.
+fn start(cli: &Cli, comm: &Comm, program: OsString, args: Vec<OsString>) -> Result<Inferior> {
+    let options = LaunchOptions {
+        program: program.clone(),
+        args,
+        disable_aslr: cli.disable_aslr(),
+        keep_protocol_fds: *comm == Comm::Stdio,
+    };
+    let pid = launch(&options)?;
+    eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
+    Inferior::launched(pid).inspect_err(|_| {
+        // SAFETY: our own child; kill and reap it so nothing is left behind.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+        }
+    })
 }
 
 /// Every traced thread keeps its name file open (see `Thread::comm`): allow

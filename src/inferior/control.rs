@@ -37,6 +37,20 @@ impl Inferior {
         let thread = self.thread_mut(tid)?;
         let deferred = std::mem::take(&mut thread.deferred_signal);
         let signal = if signal != 0 { signal } else { deferred };
+        if thread.group_stop && signal == 0 {
+            // Job-stopped: PTRACE_CONT would silently undo the stop the
+            // program's job control asked for. Listen instead.
+            let result = ptrace::listen(tid);
+            let thread = self.thread_mut(tid)?;
+            thread.last_action = Some(action);
+            thread.invalidate_caches();
+            thread.state = RunState::Listening;
+            return match result {
+                Ok(()) | Err(PtraceError::Gone) => Ok(()),
+                Err(e) => Err(e).with_context(|| format!("cannot resume thread {tid}")),
+            };
+        }
+        thread.group_stop = false;
         let result = match action {
             ResumeAction::Continue { .. } => ptrace::cont(tid, signal),
             ResumeAction::Step { .. } | ResumeAction::RangeStep { .. } => ptrace::step(tid, signal),
@@ -331,7 +345,10 @@ impl Inferior {
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         while self.exit.is_none() {
             match wait::block_any().context("waitpid after SIGKILL")? {
-                Waited::Event(tid, event @ (WaitEvent::Exited { .. } | WaitEvent::Killed { .. })) => {
+                Waited::Event(
+                    tid,
+                    event @ (WaitEvent::Exited { .. } | WaitEvent::Killed { .. }),
+                ) => {
                     self.handle_wait(tid, event)?;
                 }
                 // A dying thread may still stop once (PTRACE_EVENT_EXIT, or

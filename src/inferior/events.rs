@@ -104,14 +104,18 @@ impl Inferior {
                 Ok(())
             }
             WaitEvent::GroupStop { .. } => {
-                // Job control stop: stay stopped, observable, until SIGCONT.
-                if !self.stopping {
-                    ptrace::listen(tid)?;
-                    self.thread_mut(tid)?.state = RunState::Listening;
-                }
-                Ok(())
+                // Job control stop: it stays stopped for the program's job
+                // control (PTRACE_LISTEN, never PTRACE_CONT) until SIGCONT.
+                self.thread_mut(tid)?.group_stop = true;
+                self.resume_internal(tid)
             }
-            WaitEvent::InterruptStop | WaitEvent::SyscallStop => self.resume_internal(tid),
+            WaitEvent::InterruptStop => {
+                // For a thread in a group stop, this trap announces that
+                // SIGCONT ended the group stop.
+                self.thread_mut(tid)?.group_stop = false;
+                self.resume_internal(tid)
+            }
+            WaitEvent::SyscallStop => self.resume_internal(tid),
             WaitEvent::Event(PtraceEvent::Clone) => {
                 let new_tid = ptrace::event_msg(tid)? as Tid;
                 // gdb resumed the parent, so it considers the child running too.

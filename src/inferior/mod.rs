@@ -8,6 +8,7 @@
 //! - `exit` is set only from the leader's final wait status, which the kernel
 //!   delivers after every other thread is gone.
 
+pub mod attach;
 mod control;
 mod events;
 pub mod launch;
@@ -57,13 +58,36 @@ pub struct Inferior {
 }
 
 impl Inferior {
-    /// Build the inferior for a process whose `pid` thread is in a ptrace-stop.
-    pub fn new(pid: Tid, threads: Vec<Tid>, attached: bool) -> Result<Inferior> {
+    /// The inferior for a program we launched, stopped at its exec stop.
+    pub fn launched(pid: Tid) -> Result<Inferior> {
+        let mut inferior = Inferior::from_threads(pid, vec![(pid, RunState::Stopped)], false)?;
+        inferior.describe_registers()?;
+        Ok(inferior)
+    }
+
+    /// Work out the register set (target description) from a stopped thread.
+    pub fn describe_registers(&mut self) -> Result<()> {
+        let tid = if self.has_thread(self.pid) {
+            self.pid
+        } else {
+            *self.threads.keys().next().context("no thread left")?
+        };
+        self.desc = registers::describe(tid).context("cannot read the registers of the program")?;
+        Ok(())
+    }
+
+    /// Bookkeeping for a traced process; the register description is a
+    /// placeholder until `describe_registers` runs on a stopped thread.
+    pub fn from_threads(
+        pid: Tid,
+        threads: Vec<(Tid, RunState)>,
+        attached: bool,
+    ) -> Result<Inferior> {
         let memory = Memory::open(pid)?;
-        let desc = registers::describe(pid).context("cannot read the registers of the program")?;
+        let desc = registers::placeholder();
         let threads = threads
             .into_iter()
-            .map(|tid| (tid, Thread::new(tid, RunState::Stopped)))
+            .map(|(tid, state)| (tid, Thread::new(tid, state)))
             .collect();
         Ok(Inferior {
             pid,

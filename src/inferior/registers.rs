@@ -18,6 +18,11 @@ pub const BREAKPOINT_INSN: &[u8] = arch::BREAKPOINT_INSN;
 pub const PC_AFTER_BREAKPOINT: u64 = arch::PC_AFTER_BREAKPOINT_ADJUST;
 const NT_X86_XSTATE: u32 = 0x202;
 
+/// A description to hold until the real one can be read.
+pub fn placeholder() -> TargetDescription {
+    arch::target_description(arch::X86Features::from_xcr0(0))
+}
+
 /// Work out the register set of the program from what its thread's XSAVE
 /// area says the kernel enabled (XCR0).
 pub fn describe(tid: Tid) -> Result<TargetDescription> {

@@ -67,6 +67,9 @@ pub struct Thread {
     /// A signal gdb asked us to deliver while an event was pending: delivered on
     /// the next real resume so it is not lost.
     pub deferred_signal: i32,
+    /// In a group stop (SIGSTOP, SIGTSTP, ...): resumed with PTRACE_LISTEN so
+    /// it stays stopped until SIGCONT.
+    pub group_stop: bool,
     /// We sent PTRACE_INTERRUPT and its PTRACE_EVENT_STOP has not come yet.
     pub interrupt_sent: bool,
     /// The signal from its latest signal-delivery stop, if it is stopped in one
@@ -90,6 +93,7 @@ impl Thread {
             last_action: None,
             pending: None,
             deferred_signal: 0,
+            group_stop: false,
             interrupt_sent: false,
             stop_signal: None,
             #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,186 @@
+//! Attaching to a running process with PTRACE_SEIZE: no SIGSTOP is sent, so
+//! the program sees no EINTR and its parent no stop notification.
+//!
+//! Every thread is seized, re-reading /proc/PID/task until a pass finds no new
+//! thread (threads can be created meanwhile; those cloned by an already
+//! seized thread are auto-attached). Then stop-all (PTRACE_INTERRUPT) brings
+//! every thread to a ptrace-stop. A refused attach says why: no such process,
+//! already traced (and by whom), or not permitted (ptrace scope, owner).
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, Result};
+
+use super::{Inferior, RunState};
+use crate::ptrace::{self, PtraceError, Tid};
+
+/// The threads of `pid` listed in /proc, with zombies left out (a zombie
+/// leader cannot be seized and never stops).
+fn live_tasks(pid: Tid) -> std::io::Result<Vec<Tid>> {
+    let mut tids = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Some(tid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<Tid>().ok())
+        else {
+            continue;
+        };
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true);
+        if !zombie {
+            tids.push(tid);
+        }
+    }
+    Ok(tids)
+}
+
+fn status_field(pid: Tid, field: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().to_string()))
+}
+
+fn process_name(pid: Tid) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Explain an EPERM from PTRACE_SEIZE in the user's terms.
+fn why_not_permitted(pid: Tid) -> String {
+    if let Some(tracer) = status_field(pid, "TracerPid:").and_then(|t| t.parse::<Tid>().ok()) {
+        if tracer != 0 {
+            return format!(
+                "it is already traced by process {tracer} ({})",
+                process_name(tracer)
+            );
+        }
+    }
+    let mut reasons = Vec::new();
+    if let Ok(scope) = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope") {
+        let scope = scope.trim();
+        if scope != "0" {
+            reasons.push(format!(
+                "/proc/sys/kernel/yama/ptrace_scope is {scope} (only {} may attach; see ptrace(2))",
+                match scope {
+                    "1" => "a parent process or CAP_SYS_PTRACE",
+                    "2" => "CAP_SYS_PTRACE",
+                    _ => "nobody",
+                }
+            ));
+        }
+    }
+    // SAFETY: getuid has no failure mode.
+    let uid = unsafe { libc::getuid() };
+    let owner = status_field(pid, "Uid:").and_then(|u| {
+        u.split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u32>().ok())
+    });
+    if let Some(owner) = owner {
+        if owner != uid && uid != 0 {
+            reasons.push(format!(
+                "the process belongs to user {owner}, we run as user {uid} without CAP_SYS_PTRACE"
+            ));
+        }
+    }
+    if status_field(pid, "State:").is_some_and(|s| s.starts_with('Z')) {
+        reasons.push("the process is a zombie".into());
+    }
+    if reasons.is_empty() {
+        "Operation not permitted".into()
+    } else {
+        format!("Operation not permitted: {}", reasons.join("; "))
+    }
+}
+
+/// Undo a partial attach: a seized thread must be in a ptrace-stop before
+/// PTRACE_DETACH, so interrupt it and wait for that stop first.
+fn release(seized: &BTreeSet<Tid>) {
+    for &tid in seized {
+        if ptrace::interrupt(tid).is_ok() {
+            let mut status = 0;
+            // SAFETY: waiting for our own tracee's stop.
+            unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        }
+        let _ = ptrace::detach(tid, 0);
+    }
+}
+
+/// Seize every thread of `pid` and stop them all. On failure nothing is left
+/// traced.
+pub fn attach(pid: Tid) -> Result<Inferior> {
+    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        bail!("Cannot attach to process {pid}: No such process");
+    }
+    // SAFETY: getpid has no failure mode.
+    if pid == unsafe { libc::getpid() } {
+        bail!("Cannot attach to process {pid}: that is rgdbserver itself");
+    }
+    let mut seized: BTreeSet<Tid> = BTreeSet::new();
+    let mut failure: Option<String> = None;
+    'passes: loop {
+        let tasks = match live_tasks(pid) {
+            Ok(t) => t,
+            Err(_) if seized.is_empty() => bail!("Cannot attach to process {pid}: No such process"),
+            Err(_) => break,
+        };
+        let mut added = false;
+        for tid in tasks {
+            if seized.contains(&tid) {
+                continue;
+            }
+            match ptrace::seize(tid, ptrace::TRACE_OPTIONS) {
+                Ok(()) => {
+                    seized.insert(tid);
+                    added = true;
+                }
+                // It exited between the listing and now.
+                Err(PtraceError::Gone) => {}
+                // A thread cloned by a seized one is auto-attached already.
+                Err(PtraceError::Os {
+                    errno: libc::EPERM, ..
+                }) if !seized.is_empty() => {
+                    // SAFETY: getpid has no failure mode.
+                    let me = unsafe { libc::getpid() }.to_string();
+                    if status_field(tid, "TracerPid:").as_deref() == Some(me.as_str()) {
+                        seized.insert(tid);
+                        added = true;
+                    }
+                }
+                Err(PtraceError::Os {
+                    errno: libc::EPERM, ..
+                }) => {
+                    failure = Some(why_not_permitted(pid));
+                    break 'passes;
+                }
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break 'passes;
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    if let Some(reason) = failure {
+        release(&seized);
+        bail!("Cannot attach to process {pid}: {reason}");
+    }
+    if seized.is_empty() {
+        bail!("Cannot attach to process {pid}: No such process");
+    }
+    let tids: Vec<(Tid, RunState)> = seized.iter().map(|&t| (t, RunState::Running)).collect();
+    let mut inferior = Inferior::from_threads(pid, tids, true)?;
+    inferior.stop_all()?;
+    inferior.describe_registers()?;
+    Ok(inferior)
+}
