@@ -14,7 +14,7 @@ mod target;
 use std::net::TcpListener;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Comm, Mode};
@@ -22,10 +22,10 @@ use std::ffi::OsString;
 
 use inferior::attach::attach;
 use inferior::launch::{launch, LaunchOptions};
-use inferior::{Inferior, ProcessExit};
+use inferior::Inferior;
 use session::child_events::ChildEvents;
 use session::transport::Transport;
-use session::{Session, SessionEnd};
+use session::{announce_exit, RunConfig, Session, SessionEnd};
 use target::DebugTarget;
 
 fn main() -> ExitCode {
@@ -42,9 +42,6 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     let (comm, mode) = cli.comm_and_mode()?;
-    if mode == Mode::Multi {
-        bail!("--multi is not supported yet");
-    }
     // A write to a closed connection must be an error, not death by SIGPIPE.
     // SAFETY: setting a signal disposition.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
@@ -59,17 +56,28 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Comm::Stdio => None,
     };
 
+    let mut config = RunConfig {
+        multi: cli.multi,
+        disable_aslr: cli.disable_aslr(),
+        stdio: comm == Comm::Stdio,
+        program: None,
+        args: Vec::new(),
+    };
     let inferior = match mode {
         Mode::Attach { pid } => {
             let inferior = attach(pid)?;
             eprintln!("Attached; pid = {pid}");
-            inferior
+            Some(inferior)
         }
-        Mode::Launch { program, args } => start(cli, &comm, program, args)?,
-        Mode::Multi => bail!("--multi is not supported yet"),
+        Mode::Launch { program, args } => {
+            config.program = Some(program.clone());
+            config.args = args.clone();
+            Some(start(cli, &comm, program, args)?)
+        }
+        Mode::Multi => None,
     };
-    let mut target = DebugTarget::new(Some(inferior));
-    let result = serve(cli, listener.as_ref(), &mut target, &children);
+    let mut target = DebugTarget::new(inferior);
+    let result = serve(cli, listener.as_ref(), &mut target, &children, &mut config);
     if result.is_err() {
         if let Some(inferior) = target.inferior.as_mut() {
             let _ = inferior.kill();
@@ -120,6 +128,7 @@ fn serve(
     listener: Option<&TcpListener>,
     target: &mut DebugTarget,
     children: &ChildEvents,
+    config: &mut RunConfig,
 ) -> Result<ExitCode> {
     loop {
         let transport = match listener {
@@ -138,25 +147,14 @@ fn serve(
                 Transport::stdio()
             }
         };
-        let end = Session::new(transport, target, children)?.run()?;
-        let pid = target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+        let end = Session::new(transport, target, children, config)?.run()?;
         match end {
-            SessionEnd::ProcessExited(ProcessExit::Exited(code)) => {
-                eprintln!("\nChild exited with status {code}");
-                return Ok(ExitCode::SUCCESS);
-            }
-            SessionEnd::ProcessExited(ProcessExit::Killed(signal)) => {
-                eprintln!(
-                    "\nChild terminated with signal = {signal:#x} ({})",
-                    rgdbserver_arch::signals::name(signal)
-                );
+            SessionEnd::ProcessExited(exit) => {
+                announce_exit(exit);
                 return Ok(ExitCode::SUCCESS);
             }
             SessionEnd::Killed => return Ok(ExitCode::SUCCESS),
-            SessionEnd::Detached => {
-                eprintln!("Detaching from process {pid}");
-                return Ok(ExitCode::SUCCESS);
-            }
+            SessionEnd::Detached => return Ok(ExitCode::SUCCESS),
             SessionEnd::ConnectionClosed => {
                 if cli.once || listener.is_none() {
                     if let Some(inferior) = target.inferior.as_mut() {

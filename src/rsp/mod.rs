@@ -26,6 +26,15 @@ pub enum Owned {
     SiginfoRead { offset: usize, length: usize },
     /// `qXfer:siginfo:write::OFFSET:DATA` (assigning to `$_siginfo`).
     SiginfoWrite { offset: usize, data: Vec<u8> },
+    /// `vRun;PROGRAM;ARG...` (hex-encoded; an empty PROGRAM means the last one).
+    Run {
+        program: Option<Vec<u8>>,
+        args: Vec<Vec<u8>>,
+    },
+    /// `vAttach;PID`.
+    Attach { pid: i32 },
+    /// `QDisableRandomization:0|1`, for the next vRun.
+    DisableRandomization(bool),
 }
 
 /// Recognise the packets this layer owns.
@@ -50,6 +59,20 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
                 length: req.length,
             })
         }
+        p if p.starts_with(b"vRun;") => {
+            let mut fields = p[b"vRun;".len()..].split(|&b| b == b';').map(decode_hex);
+            let program = fields.next()?.filter(|p| !p.is_empty());
+            let args = fields.collect::<Option<Vec<_>>>()?;
+            Some(Owned::Run { program, args })
+        }
+        p if p.starts_with(b"vAttach;") => {
+            let pid = std::str::from_utf8(&p[b"vAttach;".len()..]).ok()?;
+            Some(Owned::Attach {
+                pid: i32::from_str_radix(pid, 16).ok()?,
+            })
+        }
+        b"QDisableRandomization:0" => Some(Owned::DisableRandomization(false)),
+        b"QDisableRandomization:1" => Some(Owned::DisableRandomization(true)),
         p if p.starts_with(b"qXfer:siginfo:write::") => {
             let rest = &p[b"qXfer:siginfo:write::".len()..];
             let colon = rest.iter().position(|&b| b == b':')?;
@@ -93,6 +116,16 @@ pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
         out.extend_from_slice(feature.as_bytes());
     }
     out
+}
+
+/// Decode a hex string (`vRun` arguments); `None` if it is not hex.
+pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    hex.chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }
 
 /// Undo the RSP binary escape (`}` followed by the byte xor 0x20).
@@ -155,6 +188,30 @@ mod tests {
                 offset: 0,
                 length: 0x80
             })
+        );
+    }
+
+    #[test]
+    fn parses_run_and_attach() {
+        assert_eq!(
+            owned(b"vRun;2f62696e2f6c73;2d6c;"),
+            Some(Owned::Run {
+                program: Some(b"/bin/ls".to_vec()),
+                args: vec![b"-l".to_vec(), vec![]]
+            })
+        );
+        assert_eq!(
+            owned(b"vRun;"),
+            Some(Owned::Run {
+                program: None,
+                args: vec![]
+            })
+        );
+        assert_eq!(owned(b"vRun;zz"), None);
+        assert_eq!(owned(b"vAttach;1f"), Some(Owned::Attach { pid: 31 }));
+        assert_eq!(
+            owned(b"QDisableRandomization:0"),
+            Some(Owned::DisableRandomization(false))
         );
     }
 

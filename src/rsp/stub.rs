@@ -181,6 +181,23 @@ impl StubDriver {
         Ok(())
     }
 
+    /// Make `tid` gdbstub's current thread (a new process was started or
+    /// attached behind its back).
+    pub fn select_thread(&mut self, target: &mut DebugTarget, tid: i32) -> Result<()> {
+        self.current_thread = Some(format!("{tid:x}"));
+        self.feed_raw(target, format!("Hg{tid:x}").as_bytes())?;
+        self.outbox.take();
+        Ok(())
+    }
+
+    /// After a process exit in extended mode: back to serving packets.
+    pub fn resume_serving(&mut self) {
+        self.machine = match self.machine.take() {
+            Some(GdbStubStateMachine::Disconnected(m)) => Some(m.return_to_idle()),
+            other => other,
+        };
+    }
+
     /// gdb saw 0x03: gdbstub moves to its Ctrl-C state.
     pub fn interrupt(&mut self, target: &mut DebugTarget) -> Result<()> {
         let machine = self

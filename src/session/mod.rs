@@ -6,6 +6,7 @@
 //! stop-all, then exactly one stop reply.
 
 pub mod child_events;
+mod extended;
 pub mod transport;
 
 use anyhow::{Context, Result};
@@ -32,8 +33,22 @@ pub enum SessionEnd {
     ProcessExited(ProcessExit),
 }
 
+pub use extended::RunConfig;
+
+/// gdbserver's message when the program ends.
+pub fn announce_exit(exit: ProcessExit) {
+    match exit {
+        ProcessExit::Exited(code) => eprintln!("\nChild exited with status {code}"),
+        ProcessExit::Killed(signal) => eprintln!(
+            "\nChild terminated with signal = {signal:#x} ({})",
+            rgdbserver_arch::signals::name(signal)
+        ),
+    }
+}
+
 pub struct Session<'a> {
     transport: Transport,
+    config: &'a mut RunConfig,
     target: &'a mut DebugTarget,
     children: &'a ChildEvents,
     stub: StubDriver,
@@ -58,10 +73,12 @@ impl<'a> Session<'a> {
         transport: Transport,
         target: &'a mut DebugTarget,
         children: &'a ChildEvents,
+        config: &'a mut RunConfig,
     ) -> Result<Session<'a>> {
         let stub = StubDriver::new(target)?;
         Ok(Session {
             transport,
+            config,
             target,
             children,
             stub,
@@ -85,6 +102,16 @@ impl<'a> Session<'a> {
                 return Ok(end);
             }
             match self.stub.state() {
+                StubState::Disconnected(reason) if self.config.multi => {
+                    let exit = self.target.inferior.as_ref().and_then(|i| i.exit);
+                    self.process_gone(exit);
+                    if reason == DisconnectReason::Disconnect {
+                        // gdbstub's own `D`; ours is handled before it.
+                        log::debug!("gdbstub detached");
+                    }
+                    self.stub.resume_serving();
+                    continue;
+                }
                 StubState::Disconnected(reason) => {
                     self.flush()?;
                     return Ok(match reason {
@@ -240,9 +267,20 @@ impl<'a> Session<'a> {
             Owned::Detach => {
                 if let Some(inferior) = self.target.inferior.as_mut() {
                     inferior.detach()?;
+                    eprintln!("Detaching from process {}", inferior.pid);
                 }
                 self.send(b"OK");
-                self.end = Some(SessionEnd::Detached);
+                if self.config.multi {
+                    self.process_gone(None);
+                } else {
+                    self.end = Some(SessionEnd::Detached);
+                }
+            }
+            Owned::Run { program, args } => self.run_program(program, args)?,
+            Owned::Attach { pid } => self.attach_process(pid)?,
+            Owned::DisableRandomization(on) => {
+                self.config.disable_aslr = on;
+                self.send(b"OK");
             }
             Owned::ThreadList { offset, length } => {
                 if offset == 0 {
@@ -287,7 +325,11 @@ impl<'a> Session<'a> {
                 if reply {
                     self.send(b"OK");
                 }
-                self.end = Some(SessionEnd::Killed);
+                if self.config.multi {
+                    self.process_gone(None);
+                } else {
+                    self.end = Some(SessionEnd::Killed);
+                }
             }
         }
         Ok(())

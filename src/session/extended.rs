@@ -1,0 +1,96 @@
+//! Extended mode (`target extended-remote`, `--multi`): starting and attaching
+//! to processes on gdb's request (vRun, vAttach), and staying up after the
+//! process exits, is killed or is detached.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+
+use super::{announce_exit, Session};
+use crate::inferior::attach::attach;
+use crate::inferior::launch::{launch, LaunchOptions};
+use crate::inferior::{Inferior, ProcessExit};
+
+/// How programs are started in this server (command line, then gdb's
+/// QDisableRandomization and vRun).
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub multi: bool,
+    pub disable_aslr: bool,
+    pub stdio: bool,
+    pub program: Option<OsString>,
+    pub args: Vec<OsString>,
+}
+
+impl Session<'_> {
+    /// vRun: kill what we have, start the program, reply with its first stop.
+    pub(super) fn run_program(
+        &mut self,
+        program: Option<Vec<u8>>,
+        args: Vec<Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        self.drop_inferior_by_kill()?;
+        if let Some(program) = program {
+            self.config.program = Some(OsString::from_vec(program));
+            self.config.args = args.into_iter().map(OsString::from_vec).collect();
+        }
+        let Some(program) = self.config.program.clone() else {
+            eprintln!("No program to run");
+            self.send(b"E01");
+            return Ok(());
+        };
+        let options = LaunchOptions {
+            program: program.clone(),
+            args: self.config.args.clone(),
+            disable_aslr: self.config.disable_aslr,
+            keep_protocol_fds: self.config.stdio,
+        };
+        let started = launch(&options).and_then(|pid| {
+            eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
+            Inferior::launched(pid)
+        });
+        self.adopt(started)
+    }
+
+    /// vAttach: attach to a running process, reply with its stop.
+    pub(super) fn attach_process(&mut self, pid: i32) -> anyhow::Result<()> {
+        self.drop_inferior_by_kill()?;
+        let attached = attach(pid).inspect(|_| eprintln!("Attached; pid = {pid}"));
+        self.adopt(attached)
+    }
+
+    fn adopt(&mut self, inferior: anyhow::Result<Inferior>) -> anyhow::Result<()> {
+        match inferior {
+            Ok(inferior) => {
+                let leader = inferior.last_reported;
+                self.target.inferior = Some(inferior);
+                self.last_stop = None;
+                self.general_thread = Some(leader);
+                self.stub.select_thread(self.target, leader)?;
+                let reply = self.initial_stop_reply()?;
+                self.send(reply.as_bytes());
+            }
+            Err(e) => {
+                eprintln!("{e:#}");
+                self.send(b"E01");
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_inferior_by_kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut old) = self.target.inferior.take() {
+            old.kill()?;
+        }
+        Ok(())
+    }
+
+    /// In extended mode the server outlives its process.
+    pub(super) fn process_gone(&mut self, exit: Option<ProcessExit>) {
+        if let Some(exit) = exit {
+            announce_exit(exit);
+        }
+        self.target.inferior = None;
+        self.last_stop = None;
+        self.general_thread = None;
+    }
+}
