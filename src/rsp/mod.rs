@@ -120,7 +120,7 @@ pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
 
 /// Decode a hex string (`vRun` arguments); `None` if it is not hex.
 pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.chunks(2)
