@@ -97,6 +97,21 @@ impl Inferior {
     fn handle_stop(&mut self, tid: Tid, event: WaitEvent) -> Result<()> {
         match event {
             WaitEvent::SignalStop { signal } if signal == libc::SIGTRAP => self.classify_trap(tid),
+            WaitEvent::SignalStop { signal } if self.passes(signal) => {
+                // gdb said `handle SIG nostop noprint pass`: deliver it here,
+                // with no round trip to gdb. During stop-all it waits for the
+                // thread's next resume.
+                if self.stopping {
+                    self.thread_mut(tid)?.deferred_signal = signal;
+                    Ok(())
+                } else {
+                    let action = self
+                        .thread_mut(tid)?
+                        .last_action
+                        .unwrap_or(ResumeAction::Continue { signal: 0 });
+                    self.resume_thread(tid, action, signal)
+                }
+            }
             WaitEvent::SignalStop { signal } => {
                 let thread = self.thread_mut(tid)?;
                 thread.stop_signal = Some(signal);

@@ -55,6 +55,8 @@ pub struct Inferior {
     missed_exit: bool,
     /// State for choosing among threads with events.
     random_state: u64,
+    /// Linux signals gdb lets through silently (QPassSignals), by number.
+    pass_signals: [bool; 65],
 }
 
 impl Inferior {
@@ -103,6 +105,7 @@ impl Inferior {
             fork_children: BTreeMap::new(),
             missed_exit: false,
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
+            pass_signals: [false; 65],
         })
     }
 
@@ -205,6 +208,26 @@ impl Inferior {
         std::fs::read_link(format!("/proc/{}/exe", self.pid))
             .ok()
             .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// QPassSignals: the signals (Linux numbers) to deliver without telling gdb.
+    pub fn set_pass_signals(&mut self, signals: &[i32]) {
+        self.pass_signals = [false; 65];
+        for &s in signals {
+            // A SIGTRAP may be our own breakpoint or step: never pass it blindly.
+            if s > 0 && s != libc::SIGTRAP {
+                if let Some(slot) = self.pass_signals.get_mut(s as usize) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+
+    fn passes(&self, signal: i32) -> bool {
+        self.pass_signals
+            .get(signal as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     pub fn has_breakpoint(&self, addr: u64) -> bool {

@@ -35,6 +35,11 @@ pub enum Owned {
     Attach { pid: i32 },
     /// `QDisableRandomization:0|1`, for the next vRun.
     DisableRandomization(bool),
+    /// `QPassSignals:SIG;SIG;...` (gdb numbers, hex).
+    PassSignals(Vec<u8>),
+    /// `QProgramSignals:...`: accepted; every signal gdb resumes with is
+    /// delivered anyway.
+    ProgramSignals,
 }
 
 /// Recognise the packets this layer owns.
@@ -71,6 +76,10 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
                 pid: i32::from_str_radix(pid, 16).ok()?,
             })
         }
+        p if p.starts_with(b"QPassSignals:") => Some(Owned::PassSignals(parse_signal_list(
+            &p[b"QPassSignals:".len()..],
+        )?)),
+        p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
         b"QDisableRandomization:0" => Some(Owned::DisableRandomization(false)),
         b"QDisableRandomization:1" => Some(Owned::DisableRandomization(true)),
         p if p.starts_with(b"qXfer:siginfo:write::") => {
@@ -102,6 +111,8 @@ pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
 
 /// Features this layer adds to gdbstub's qSupported reply.
 const EXTRA_FEATURES: &[&str] = &[
+    "QPassSignals+",
+    "QProgramSignals+",
     "exec-events+",
     "qXfer:threads:read+",
     "qXfer:siginfo:read+",
@@ -116,6 +127,14 @@ pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
         out.extend_from_slice(feature.as_bytes());
     }
     out
+}
+
+/// `e;10;14;` -> [0x0e, 0x10, 0x14].
+fn parse_signal_list(list: &[u8]) -> Option<Vec<u8>> {
+    list.split(|&b| b == b';')
+        .filter(|s| !s.is_empty())
+        .map(|s| u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
+        .collect()
 }
 
 /// Decode a hex string (`vRun` arguments); `None` if it is not hex.
@@ -192,6 +211,16 @@ mod tests {
     }
 
     #[test]
+    fn parses_signal_lists() {
+        assert_eq!(
+            owned(b"QPassSignals:e;10;14;"),
+            Some(Owned::PassSignals(vec![0xe, 0x10, 0x14]))
+        );
+        assert_eq!(owned(b"QPassSignals:"), Some(Owned::PassSignals(vec![])));
+        assert_eq!(owned(b"QPassSignals:zz"), None);
+    }
+
+    #[test]
     fn parses_run_and_attach() {
         assert_eq!(
             owned(b"vRun;2f62696e2f6c73;2d6c;"),
@@ -229,7 +258,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }
 }

@@ -62,6 +62,8 @@ impl Session<'_> {
         match inferior {
             Ok(inferior) => {
                 let leader = inferior.last_reported;
+                let mut inferior = inferior;
+                inferior.set_pass_signals(&self.pass_signals);
                 self.target.inferior = Some(inferior);
                 self.last_stop = None;
                 self.general_thread = Some(leader);

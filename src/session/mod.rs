@@ -66,6 +66,8 @@ pub struct Session<'a> {
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
+    /// The last QPassSignals, for a process started later in this session.
+    pass_signals: Vec<i32>,
 }
 
 impl<'a> Session<'a> {
@@ -91,6 +93,7 @@ impl<'a> Session<'a> {
             exec_events: false,
             thread_list: Vec::new(),
             general_thread: None,
+            pass_signals: Vec::new(),
         })
     }
 
@@ -278,6 +281,18 @@ impl<'a> Session<'a> {
             }
             Owned::Run { program, args } => self.run_program(program, args)?,
             Owned::Attach { pid } => self.attach_process(pid)?,
+            Owned::PassSignals(gdb_signals) => {
+                let linux: Vec<i32> = gdb_signals
+                    .iter()
+                    .filter_map(|&s| rgdbserver_arch::signals::linux_from_gdb(s))
+                    .collect();
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.set_pass_signals(&linux);
+                }
+                self.pass_signals = linux;
+                self.send(b"OK");
+            }
+            Owned::ProgramSignals => self.send(b"OK"),
             Owned::DisableRandomization(on) => {
                 self.config.disable_aslr = on;
                 self.send(b"OK");
