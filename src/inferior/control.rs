@@ -52,6 +52,11 @@ impl Inferior {
         }
         thread.group_stop = false;
         let result = match action {
+            // PTRACE_SYSCALL only while gdb catches syscalls: it costs two
+            // stops per syscall.
+            ResumeAction::Continue { .. } if self.catch_syscalls.is_some() => {
+                ptrace::syscall(tid, signal)
+            }
             ResumeAction::Continue { .. } => ptrace::cont(tid, signal),
             ResumeAction::Step { .. } | ResumeAction::RangeStep { .. } => ptrace::step(tid, signal),
         };

@@ -33,8 +33,8 @@ impl Inferior {
                 let thread = self.thread_mut(tid)?;
                 thread.state = RunState::Stopped;
                 thread.invalidate_caches();
-                thread.interrupt_sent = false;
-                self.handle_stop(tid, event)
+                let interrupted = std::mem::take(&mut thread.interrupt_sent);
+                self.handle_stop(tid, event, interrupted)
             }
         }
         .or_else(|e| match e.downcast_ref::<PtraceError>() {
@@ -94,7 +94,7 @@ impl Inferior {
         Ok(())
     }
 
-    fn handle_stop(&mut self, tid: Tid, event: WaitEvent) -> Result<()> {
+    fn handle_stop(&mut self, tid: Tid, event: WaitEvent, interrupted: bool) -> Result<()> {
         match event {
             WaitEvent::SignalStop { signal } if signal == libc::SIGTRAP => self.classify_trap(tid),
             WaitEvent::SignalStop { signal } if self.passes(signal) => {
@@ -130,7 +130,7 @@ impl Inferior {
                 self.thread_mut(tid)?.group_stop = false;
                 self.resume_internal(tid)
             }
-            WaitEvent::SyscallStop => self.resume_internal(tid),
+            WaitEvent::SyscallStop => self.syscall_stop(tid, interrupted),
             WaitEvent::Event(PtraceEvent::Clone) => {
                 let new_tid = ptrace::event_msg(tid)? as Tid;
                 // gdb resumed the parent, so it considers the child running too.
@@ -188,6 +188,33 @@ impl Inferior {
             .last_action
             .unwrap_or(ResumeAction::Continue { signal: 0 });
         self.resume_thread(tid, action, 0)
+    }
+
+    /// A syscall entry or exit under PTRACE_SYSCALL (we only use it while
+    /// gdb catches syscalls).
+    fn syscall_stop(&mut self, tid: Tid, interrupted: bool) -> Result<()> {
+        /// -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK
+        const RESTART: [i64; 4] = [-512, -513, -514, -516];
+        let event = match ptrace::syscall_info(tid)? {
+            // Our PTRACE_INTERRUPT cut a blocking call short; the kernel
+            // restarts it when the thread resumes. Not an event.
+            ptrace::SyscallStopInfo::Exit { value } if interrupted && RESTART.contains(&value) => {
+                None
+            }
+            ptrace::SyscallStopInfo::Entry { number } => Some(StopEvent::SyscallEntry { number }),
+            ptrace::SyscallStopInfo::Exit { .. } => {
+                let number = self.syscall_number(tid)?;
+                Some(StopEvent::SyscallReturn { number })
+            }
+            ptrace::SyscallStopInfo::Other => None,
+        };
+        match event {
+            Some(event) if self.catches(event) => {
+                self.thread_mut(tid)?.pending = Some(event);
+                Ok(())
+            }
+            _ => self.resume_internal(tid),
+        }
     }
 
     /// PTRACE_EVENT_EXEC: rebuild the process view, then the new program's

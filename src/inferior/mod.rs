@@ -57,6 +57,9 @@ pub struct Inferior {
     random_state: u64,
     /// Linux signals gdb lets through silently (QPassSignals), by number.
     pass_signals: [bool; 65],
+    /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
+    /// Some(empty) = every syscall; Some(set) = those numbers.
+    catch_syscalls: Option<BTreeSet<u64>>,
 }
 
 impl Inferior {
@@ -106,6 +109,7 @@ impl Inferior {
             missed_exit: false,
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
             pass_signals: [false; 65],
+            catch_syscalls: None,
         })
     }
 
@@ -220,6 +224,22 @@ impl Inferior {
                     *slot = true;
                 }
             }
+        }
+    }
+
+    /// QCatchSyscalls: `None` stops catching; `Some(empty)` catches all.
+    pub fn set_catch_syscalls(&mut self, catch: Option<BTreeSet<u64>>) {
+        self.catch_syscalls = catch;
+    }
+
+    fn catches(&self, event: StopEvent) -> bool {
+        let number = match event {
+            StopEvent::SyscallEntry { number } | StopEvent::SyscallReturn { number } => number,
+            _ => return false,
+        };
+        match &self.catch_syscalls {
+            Some(set) => set.is_empty() || set.contains(&number),
+            None => false,
         }
     }
 

@@ -66,6 +66,11 @@ impl Inferior {
         Ok(())
     }
 
+    /// The syscall a thread is in (orig_rax).
+    pub fn syscall_number(&mut self, tid: Tid) -> Result<u64> {
+        Ok(gpr(self.thread_mut(tid)?)?.orig_rax)
+    }
+
     /// The registers gdb wants in every stop reply: (regnum, value).
     pub fn expedited(&mut self, tid: Tid) -> Result<[(usize, u64); 3]> {
         let r = gpr(self.thread_mut(tid)?)?;

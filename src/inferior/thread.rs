@@ -48,6 +48,10 @@ pub enum StopEvent {
     Interrupted,
     /// The process called exec; the new program is loaded (SIGTRAP for gdb).
     Exec,
+    /// A caught syscall is entered (`catch syscall`).
+    SyscallEntry { number: u64 },
+    /// A caught syscall returns.
+    SyscallReturn { number: u64 },
 }
 
 #[derive(Debug)]

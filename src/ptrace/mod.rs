@@ -152,6 +152,67 @@ pub fn siginfo(tid: Tid) -> PtraceResult<libc::siginfo_t> {
     Ok(info)
 }
 
+/// Restart a stopped thread until its next syscall entry or exit.
+pub fn syscall(tid: Tid, signal: i32) -> PtraceResult<()> {
+    request(
+        "PTRACE_SYSCALL",
+        libc::PTRACE_SYSCALL,
+        tid,
+        0,
+        signal as usize,
+    )
+    .map(drop)
+}
+
+/// What a syscall stop is (PTRACE_GET_SYSCALL_INFO, Linux 5.3+): stateless,
+/// so it stays right when catching starts while a thread is inside a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallStopInfo {
+    Entry { number: u64 },
+    Exit { value: i64 },
+    Other,
+}
+
+/// struct ptrace_syscall_info, with the union as raw words.
+#[repr(C)]
+struct RawSyscallInfo {
+    op: u8,
+    _reserved: u8,
+    _flags: u16,
+    _arch: u32,
+    _instruction_pointer: u64,
+    _stack_pointer: u64,
+    data: [u64; 8],
+}
+
+pub fn syscall_info(tid: Tid) -> PtraceResult<SyscallStopInfo> {
+    let mut info = RawSyscallInfo {
+        op: 0,
+        _reserved: 0,
+        _flags: 0,
+        _arch: 0,
+        _instruction_pointer: 0,
+        _stack_pointer: 0,
+        data: [0; 8],
+    };
+    request(
+        "PTRACE_GET_SYSCALL_INFO",
+        libc::PTRACE_GET_SYSCALL_INFO,
+        tid,
+        std::mem::size_of::<RawSyscallInfo>(),
+        &mut info as *mut _ as usize,
+    )?;
+    Ok(match info.op {
+        libc::PTRACE_SYSCALL_INFO_ENTRY => SyscallStopInfo::Entry {
+            number: info.data[0],
+        },
+        libc::PTRACE_SYSCALL_INFO_EXIT => SyscallStopInfo::Exit {
+            value: info.data[0] as i64,
+        },
+        _ => SyscallStopInfo::Other,
+    })
+}
+
 pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
     request(
         "PTRACE_SETSIGINFO",

@@ -40,6 +40,9 @@ pub enum Owned {
     /// `QProgramSignals:...`: accepted; every signal gdb resumes with is
     /// delivered anyway.
     ProgramSignals,
+    /// `QCatchSyscalls:0` (None), `QCatchSyscalls:1` (all: empty list) or
+    /// `QCatchSyscalls:1;NR;NR...`.
+    CatchSyscalls(Option<Vec<u64>>),
 }
 
 /// Recognise the packets this layer owns.
@@ -80,6 +83,15 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             &p[b"QPassSignals:".len()..],
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
+        b"QCatchSyscalls:0" => Some(Owned::CatchSyscalls(None)),
+        p if p.starts_with(b"QCatchSyscalls:1") => {
+            let numbers = p[b"QCatchSyscalls:1".len()..]
+                .split(|&b| b == b';')
+                .filter(|s| !s.is_empty())
+                .map(|s| u64::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
+                .collect::<Option<Vec<u64>>>()?;
+            Some(Owned::CatchSyscalls(Some(numbers)))
+        }
         b"QDisableRandomization:0" => Some(Owned::DisableRandomization(false)),
         b"QDisableRandomization:1" => Some(Owned::DisableRandomization(true)),
         p if p.starts_with(b"qXfer:siginfo:write::") => {
@@ -113,6 +125,7 @@ pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
 const EXTRA_FEATURES: &[&str] = &[
     "QPassSignals+",
     "QProgramSignals+",
+    "QCatchSyscalls+",
     "exec-events+",
     "qXfer:threads:read+",
     "qXfer:siginfo:read+",
@@ -221,6 +234,20 @@ mod tests {
     }
 
     #[test]
+    fn parses_catch_syscalls() {
+        assert_eq!(owned(b"QCatchSyscalls:0"), Some(Owned::CatchSyscalls(None)));
+        assert_eq!(
+            owned(b"QCatchSyscalls:1"),
+            Some(Owned::CatchSyscalls(Some(vec![])))
+        );
+        assert_eq!(
+            owned(b"QCatchSyscalls:1;27;1"),
+            Some(Owned::CatchSyscalls(Some(vec![0x27, 1])))
+        );
+        assert_eq!(owned(b"QCatchSyscalls:1;xx"), None);
+    }
+
+    #[test]
     fn parses_run_and_attach() {
         assert_eq!(
             owned(b"vRun;2f62696e2f6c73;2d6c;"),
@@ -258,7 +285,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;QPassSignals+;QProgramSignals+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }
 }

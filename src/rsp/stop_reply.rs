@@ -27,9 +27,11 @@ pub struct ThreadStop<'a> {
 /// The signal gdb is told for a stop event (gdb numbering).
 pub fn gdb_signal(event: StopEvent) -> u8 {
     match event {
-        StopEvent::SwBreakpoint { .. } | StopEvent::StepDone | StopEvent::Exec => {
-            gdb_from_linux(libc::SIGTRAP)
-        }
+        StopEvent::SwBreakpoint { .. }
+        | StopEvent::StepDone
+        | StopEvent::Exec
+        | StopEvent::SyscallEntry { .. }
+        | StopEvent::SyscallReturn { .. } => gdb_from_linux(libc::SIGTRAP),
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
     }
@@ -59,6 +61,12 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     );
     match (stop.event, stop.exec_path) {
         (StopEvent::SwBreakpoint { .. }, _) => s.push_str("swbreak:;"),
+        (StopEvent::SyscallEntry { number }, _) => {
+            let _ = write!(s, "syscall_entry:{number:x};");
+        }
+        (StopEvent::SyscallReturn { number }, _) => {
+            let _ = write!(s, "syscall_return:{number:x};");
+        }
         (StopEvent::Exec, Some(path)) => {
             s.push_str("exec:");
             for byte in path.bytes() {

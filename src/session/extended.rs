@@ -64,6 +64,7 @@ impl Session<'_> {
                 let leader = inferior.last_reported;
                 let mut inferior = inferior;
                 inferior.set_pass_signals(&self.pass_signals);
+                inferior.set_catch_syscalls(self.catch_syscalls.clone());
                 self.target.inferior = Some(inferior);
                 self.last_stop = None;
                 self.general_thread = Some(leader);

@@ -68,6 +68,8 @@ pub struct Session<'a> {
     general_thread: Option<Tid>,
     /// The last QPassSignals, for a process started later in this session.
     pass_signals: Vec<i32>,
+    /// The last QCatchSyscalls, likewise.
+    catch_syscalls: Option<std::collections::BTreeSet<u64>>,
 }
 
 impl<'a> Session<'a> {
@@ -94,6 +96,7 @@ impl<'a> Session<'a> {
             thread_list: Vec::new(),
             general_thread: None,
             pass_signals: Vec::new(),
+            catch_syscalls: None,
         })
     }
 
@@ -293,6 +296,14 @@ impl<'a> Session<'a> {
                 self.send(b"OK");
             }
             Owned::ProgramSignals => self.send(b"OK"),
+            Owned::CatchSyscalls(catch) => {
+                let catch = catch.map(|numbers| numbers.into_iter().collect());
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.set_catch_syscalls(catch.clone());
+                }
+                self.catch_syscalls = catch;
+                self.send(b"OK");
+            }
             Owned::DisableRandomization(on) => {
                 self.config.disable_aslr = on;
                 self.send(b"OK");
