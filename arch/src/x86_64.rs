@@ -12,6 +12,7 @@
 //! gdb's i386 tdep code validates: a wrong name makes gdb reject the whole
 //! description, a wrong size shifts every later register in the `g` packet.
 
+pub mod debugregs;
 mod xml;
 
 use xml::{FeatureXml, EFLAGS_TYPE, MXCSR_TYPE, V2UI128_TYPE, VEC128_TYPES};

@@ -34,6 +34,10 @@ impl Inferior {
         action: ResumeAction,
         signal: i32,
     ) -> Result<()> {
+        match self.sync_debug_registers(tid) {
+            Ok(()) | Err(PtraceError::Gone) => {}
+            Err(e) => log::warn!("debug registers of {tid}: {e}"),
+        }
         let thread = self.thread_mut(tid)?;
         let deferred = std::mem::take(&mut thread.deferred_signal);
         let signal = if signal != 0 { signal } else { deferred };
@@ -393,6 +397,8 @@ impl Inferior {
 
     pub(super) fn reopen_after_exec(&mut self) -> Result<()> {
         self.breakpoints.clear();
+        // The kernel clears debug registers on exec.
+        self.debug_registers.clear();
         self.memory = Memory::open(self.pid)?;
         self.desc = registers::describe(self.pid)?;
         Ok(())

@@ -250,6 +250,12 @@ impl Inferior {
             self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
             return Ok(());
         }
+        if code == TRAP_HWBKPT || (code == TRAP_TRACE && stepping) {
+            if let Some(event) = self.debug_trap(tid)? {
+                self.thread_mut(tid)?.pending = Some(event);
+                return Ok(());
+            }
+        }
         if code == SI_KERNEL && self.trapped_on_removed_breakpoint(pc) {
             // The int3 that trapped is gone: it was ours, and gdb removed it
             // after the trap was queued (PTRACE_INTERRUPT's stop is reported

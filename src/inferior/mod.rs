@@ -15,6 +15,7 @@ pub mod launch;
 pub mod memory;
 mod registers;
 pub mod thread;
+mod watchpoints;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,6 +58,8 @@ pub struct Inferior {
     random_state: u64,
     /// Linux signals gdb lets through silently (QPassSignals), by number.
     pass_signals: [bool; 65],
+    /// Hardware breakpoints and watchpoints (x86 debug registers).
+    debug_registers: watchpoints::DebugRegisters,
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
     /// Some(empty) = every syscall; Some(set) = those numbers.
     catch_syscalls: Option<BTreeSet<u64>>,
@@ -110,6 +113,7 @@ impl Inferior {
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
             pass_signals: [false; 65],
             catch_syscalls: None,
+            debug_registers: Default::default(),
         })
     }
 

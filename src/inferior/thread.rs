@@ -52,6 +52,13 @@ pub enum StopEvent {
     SyscallEntry { number: u64 },
     /// A caught syscall returns.
     SyscallReturn { number: u64 },
+    /// A hardware breakpoint (Z1) was reached.
+    HwBreakpoint,
+    /// A hardware watchpoint fired on `addr` (the watched piece).
+    Watch {
+        kind: rgdbserver_arch::x86_64::debugregs::DebugKind,
+        addr: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -85,6 +92,8 @@ pub struct Thread {
     /// /proc/PID/task/TID/comm kept open: re-reading the name for every
     /// thread list is then one pread, not open/read/close.
     pub comm: Option<std::fs::File>,
+    /// The debug-register table generation this thread was given.
+    pub debug_generation: u64,
 }
 
 impl Thread {
@@ -104,6 +113,7 @@ impl Thread {
             regs: None,
             xstate: None,
             comm: None,
+            debug_generation: 0,
         }
     }
 

@@ -213,6 +213,22 @@ pub fn syscall_info(tid: Tid) -> PtraceResult<SyscallStopInfo> {
     })
 }
 
+/// Read a word of the USER area (x86 debug registers live there).
+pub fn peek_user(tid: Tid, offset: usize) -> PtraceResult<u64> {
+    request("PTRACE_PEEKUSER", libc::PTRACE_PEEKUSER, tid, offset, 0).map(|v| v as u64)
+}
+
+pub fn poke_user(tid: Tid, offset: usize, value: u64) -> PtraceResult<()> {
+    request(
+        "PTRACE_POKEUSER",
+        libc::PTRACE_POKEUSER,
+        tid,
+        offset,
+        value as usize,
+    )
+    .map(drop)
+}
+
 pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
     request(
         "PTRACE_SETSIGINFO",

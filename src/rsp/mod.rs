@@ -43,6 +43,9 @@ pub enum Owned {
     /// `QCatchSyscalls:0` (None), `QCatchSyscalls:1` (all: empty list) or
     /// `QCatchSyscalls:1;NR;NR...`.
     CatchSyscalls(Option<Vec<u64>>),
+    /// A packet this server does not implement, answered with the empty
+    /// reply (Z3/z3: x86 cannot watch reads alone).
+    Unsupported,
 }
 
 /// Recognise the packets this layer owns.
@@ -83,6 +86,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             &p[b"QPassSignals:".len()..],
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
+        p if p.starts_with(b"Z3,") || p.starts_with(b"z3,") => Some(Owned::Unsupported),
         b"QCatchSyscalls:0" => Some(Owned::CatchSyscalls(None)),
         p if p.starts_with(b"QCatchSyscalls:1") => {
             let numbers = p[b"QCatchSyscalls:1".len()..]

@@ -31,7 +31,9 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
         | StopEvent::StepDone
         | StopEvent::Exec
         | StopEvent::SyscallEntry { .. }
-        | StopEvent::SyscallReturn { .. } => gdb_from_linux(libc::SIGTRAP),
+        | StopEvent::SyscallReturn { .. }
+        | StopEvent::HwBreakpoint
+        | StopEvent::Watch { .. } => gdb_from_linux(libc::SIGTRAP),
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
     }
@@ -61,6 +63,14 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     );
     match (stop.event, stop.exec_path) {
         (StopEvent::SwBreakpoint { .. }, _) => s.push_str("swbreak:;"),
+        (StopEvent::HwBreakpoint, _) => s.push_str("hwbreak:;"),
+        (StopEvent::Watch { kind, addr }, _) => {
+            let name = match kind {
+                rgdbserver_arch::x86_64::debugregs::DebugKind::Access => "awatch",
+                _ => "watch",
+            };
+            let _ = write!(s, "{name}:{addr:x};");
+        }
         (StopEvent::SyscallEntry { number }, _) => {
             let _ = write!(s, "syscall_entry:{number:x};");
         }

@@ -296,6 +296,7 @@ impl<'a> Session<'a> {
                 self.send(b"OK");
             }
             Owned::ProgramSignals => self.send(b"OK"),
+            Owned::Unsupported => self.send(b""),
             Owned::CatchSyscalls(catch) => {
                 let catch = catch.map(|numbers| numbers.into_iter().collect());
                 if let Some(inferior) = self.target.inferior.as_mut() {
