@@ -55,7 +55,7 @@ pub fn aligned_pieces(mut addr: u64, len: usize) -> Vec<(u64, usize)> {
     while addr < end {
         let size = [8u64, 4, 2, 1]
             .into_iter()
-            .find(|&s| addr % s == 0 && addr + s <= end)
+            .find(|&s| addr.is_multiple_of(s) && addr + s <= end)
             .unwrap_or(1);
         pieces.push((addr, size as usize));
         addr += size;
