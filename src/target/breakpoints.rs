@@ -1,0 +1,92 @@
+//! Z0/z0: software breakpoints, inserted into memory at once (gdb keeps them
+//! inserted across stops, so a hit costs no extra packets).
+
+use gdbstub::target::ext::breakpoints::{
+    Breakpoints, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
+    SwBreakpointOps, WatchKind,
+};
+use gdbstub::target::{TargetError, TargetResult};
+use rgdbserver_arch::x86_64::debugregs::DebugKind;
+
+use super::DebugTarget;
+
+impl Breakpoints for DebugTarget {
+    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SwBreakpoint for DebugTarget {
+    fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        match inferior.insert_breakpoint(addr) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                log::debug!("cannot insert breakpoint at {addr:#x}: {e}");
+                Err(TargetError::Errno(1))
+            }
+        }
+    }
+
+    fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        match inferior.remove_breakpoint(addr) {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                log::debug!("cannot remove breakpoint at {addr:#x}: {e}");
+                Err(TargetError::Errno(1))
+            }
+        }
+    }
+}
+
+impl HwBreakpoint for DebugTarget {
+    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        Ok(inferior.insert_hw(addr, 1, DebugKind::Execute))
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        Ok(inferior.remove_hw(addr, 1, DebugKind::Execute))
+    }
+}
+
+/// x86 cannot watch reads alone: the packet layer answers Z3 as
+/// unsupported, as gdbserver does, and gdb uses access watchpoints.
+fn debug_kind(kind: WatchKind) -> DebugKind {
+    match kind {
+        WatchKind::Write => DebugKind::Write,
+        WatchKind::Read | WatchKind::ReadWrite => DebugKind::Access,
+    }
+}
+
+impl HwWatchpoint for DebugTarget {
+    fn add_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        Ok(inferior.insert_hw(addr, len as usize, debug_kind(kind)))
+    }
+
+    fn remove_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        Ok(inferior.remove_hw(addr, len as usize, debug_kind(kind)))
+    }
+}

@@ -1,0 +1,55 @@
+//! gdbstub's extended-mode hooks. We implement them so that gdbstub reports
+//! the real pid in thread ids (`pPID.TID`), answers `qAttached` truthfully
+//! (gdb kills a program it ran and detaches from one it attached to), and
+//! `qC`. Starting or attaching to other processes is not offered (no --multi).
+
+use gdbstub::common::Pid;
+use gdbstub::target::ext::extended_mode::{
+    Args, AttachKind, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ShouldTerminate,
+};
+use gdbstub::target::{TargetError, TargetResult};
+
+use super::{to_gdb_pid, DebugTarget};
+
+impl ExtendedMode for DebugTarget {
+    fn run(&mut self, _filename: Option<&[u8]>, _args: Args<'_, '_>) -> TargetResult<Pid, Self> {
+        Err(TargetError::Errno(1))
+    }
+
+    fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
+        Err(TargetError::Errno(1))
+    }
+
+    fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
+        Ok(match self.inferior.as_ref().map(|i| i.attached) {
+            Some(true) => AttachKind::Attach,
+            _ => AttachKind::Run,
+        })
+    }
+
+    fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
+        // The packet layer handles k and vKill itself; this is a fallback.
+        if let Some(inferior) = self.inferior.as_mut() {
+            inferior.kill().map_err(TargetError::Fatal)?;
+        }
+        Ok(ShouldTerminate::Yes)
+    }
+
+    fn restart(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn support_current_active_pid(&mut self) -> Option<CurrentActivePidOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl CurrentActivePid for DebugTarget {
+    fn current_active_pid(&mut self) -> Result<Pid, Self::Error> {
+        self.inferior
+            .as_ref()
+            .and_then(|i| to_gdb_pid(i.pid))
+            .or_else(|| Pid::new(1))
+            .ok_or_else(|| anyhow::anyhow!("no process"))
+    }
+}

@@ -1,0 +1,216 @@
+//! What gdb reads as files: the target description (qXfer:features), the
+//! executable's name (qXfer:exec-file), the auxiliary vector (qXfer:auxv) and
+//! host I/O (vFile), which gdb uses to read the program and its libraries
+//! when its sysroot is `target:` (the default), as with gdbserver.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
+
+use gdbstub::common::Pid;
+use gdbstub::target::ext::auxv::Auxv;
+use gdbstub::target::ext::exec_file::ExecFile;
+use gdbstub::target::ext::host_io::{
+    FsKind, HostIo, HostIoClose, HostIoCloseOps, HostIoErrno, HostIoError, HostIoFstat,
+    HostIoFstatOps, HostIoOpen, HostIoOpenFlags, HostIoOpenMode, HostIoOpenOps, HostIoPread,
+    HostIoPreadOps, HostIoReadlink, HostIoReadlinkOps, HostIoResult, HostIoSetfs, HostIoSetfsOps,
+    HostIoStat,
+};
+use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverride;
+use gdbstub::target::{TargetError, TargetResult};
+
+use super::DebugTarget;
+
+/// Copy the window [offset, offset+length) of `data` into `buf`.
+fn window(data: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let n = length.min(buf.len()).min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
+impl TargetDescriptionXmlOverride for DebugTarget {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(TargetError::Errno(0));
+        }
+        let inferior = self.inferior.as_ref().ok_or(TargetError::Errno(1))?;
+        Ok(window(inferior.desc.xml.as_bytes(), offset, length, buf))
+    }
+}
+
+impl ExecFile for DebugTarget {
+    fn get_exec_file(
+        &self,
+        pid: Option<Pid>,
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        let pid = match (pid, self.inferior.as_ref()) {
+            (Some(p), _) => p.get() as i32,
+            (None, Some(i)) => i.pid,
+            (None, None) => return Err(TargetError::Errno(1)),
+        };
+        let path =
+            std::fs::read_link(format!("/proc/{pid}/exe")).map_err(|_| TargetError::Errno(1))?;
+        Ok(window(path.as_os_str().as_bytes(), offset, length, buf))
+    }
+}
+
+impl Auxv for DebugTarget {
+    fn get_auxv(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let inferior = self.inferior.as_ref().ok_or(TargetError::Errno(1))?;
+        let data = std::fs::read(format!("/proc/{}/auxv", inferior.pid))
+            .map_err(|_| TargetError::Errno(1))?;
+        Ok(window(&data, offset, length, buf))
+    }
+}
+
+fn errno_of(e: &std::io::Error) -> HostIoErrno {
+    match e.raw_os_error() {
+        Some(libc::EPERM) => HostIoErrno::EPERM,
+        Some(libc::ENOENT) => HostIoErrno::ENOENT,
+        Some(libc::EACCES) => HostIoErrno::EACCES,
+        Some(libc::EISDIR) => HostIoErrno::EISDIR,
+        Some(libc::ENOTDIR) => HostIoErrno::ENOTDIR,
+        Some(libc::EINVAL) => HostIoErrno::EINVAL,
+        Some(libc::EMFILE) => HostIoErrno::EMFILE,
+        Some(libc::ENAMETOOLONG) => HostIoErrno::ENAMETOOLONG,
+        _ => HostIoErrno::EUNKNOWN,
+    }
+}
+
+fn io_err<T>(e: std::io::Error) -> HostIoResult<T, DebugTarget> {
+    Err(HostIoError::Errno(errno_of(&e)))
+}
+
+impl HostIo for DebugTarget {
+    fn support_open(&mut self) -> Option<HostIoOpenOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_close(&mut self) -> Option<HostIoCloseOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_pread(&mut self) -> Option<HostIoPreadOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_fstat(&mut self) -> Option<HostIoFstatOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_readlink(&mut self) -> Option<HostIoReadlinkOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_setfs(&mut self) -> Option<HostIoSetfsOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl HostIoOpen for DebugTarget {
+    fn open(
+        &mut self,
+        filename: &[u8],
+        flags: HostIoOpenFlags,
+        _mode: HostIoOpenMode,
+    ) -> HostIoResult<u32, Self> {
+        // gdb only reads files through us; refuse anything that would write.
+        if flags.bits() & 0x3 != 0 {
+            return Err(HostIoError::Errno(HostIoErrno::EACCES));
+        }
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(filename));
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                let fd = self.next_host_fd;
+                self.next_host_fd += 1;
+                self.host_files.insert(fd, file);
+                Ok(fd)
+            }
+            Err(e) => io_err(e),
+        }
+    }
+}
+
+impl HostIoClose for DebugTarget {
+    fn close(&mut self, fd: u32) -> HostIoResult<(), Self> {
+        match self.host_files.remove(&fd) {
+            Some(_) => Ok(()),
+            None => Err(HostIoError::Errno(HostIoErrno::EBADF)),
+        }
+    }
+}
+
+impl HostIoPread for DebugTarget {
+    fn pread(
+        &mut self,
+        fd: u32,
+        count: usize,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> HostIoResult<usize, Self> {
+        let file = self
+            .host_files
+            .get(&fd)
+            .ok_or(HostIoError::Errno(HostIoErrno::EBADF))?;
+        let n = count.min(buf.len());
+        match file.read_at(&mut buf[..n], offset) {
+            Ok(read) => Ok(read),
+            Err(e) => io_err(e),
+        }
+    }
+}
+
+impl HostIoFstat for DebugTarget {
+    fn fstat(&mut self, fd: u32) -> HostIoResult<HostIoStat, Self> {
+        let file = self
+            .host_files
+            .get(&fd)
+            .ok_or(HostIoError::Errno(HostIoErrno::EBADF))?;
+        let m = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => return io_err(e),
+        };
+        Ok(HostIoStat {
+            st_dev: m.dev() as u32,
+            st_ino: m.ino() as u32,
+            st_mode: HostIoOpenMode::from_bits_truncate(m.mode()),
+            st_nlink: m.nlink() as u32,
+            st_uid: m.uid(),
+            st_gid: m.gid(),
+            st_rdev: m.rdev() as u32,
+            st_size: m.size(),
+            st_blksize: m.blksize(),
+            st_blocks: m.blocks(),
+            st_atime: m.atime() as u32,
+            st_mtime: m.mtime() as u32,
+            st_ctime: m.ctime() as u32,
+        })
+    }
+}
+
+impl HostIoReadlink for DebugTarget {
+    fn readlink(&mut self, filename: &[u8], buf: &mut [u8]) -> HostIoResult<usize, Self> {
+        match std::fs::read_link(std::ffi::OsStr::from_bytes(filename)) {
+            Ok(target) => {
+                let bytes = target.as_os_str().as_bytes();
+                let n = bytes.len().min(buf.len());
+                buf[..n].copy_from_slice(&bytes[..n]);
+                Ok(n)
+            }
+            Err(e) => io_err(e),
+        }
+    }
+}
+
+impl HostIoSetfs for DebugTarget {
+    fn setfs(&mut self, _fs: FsKind) -> HostIoResult<(), Self> {
+        // The program shares our mount namespace: every fs is ours.
+        Ok(())
+    }
+}

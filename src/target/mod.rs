@@ -1,0 +1,124 @@
+//! gdbstub glue only: `impl Target` and its extension traits for the process we
+//! debug. Converts between gdbstub's types and ours, then calls inferior/.
+//!
+//! Errors an input can cause (bad address, gone thread) are non-fatal
+//! (`E` replies); a fatal error would end gdbstub's state machine.
+
+pub mod arch;
+mod base;
+mod breakpoints;
+mod extended;
+mod files;
+
+use gdbstub::common::{Pid, Tid as GdbTid};
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::Target;
+
+use crate::inferior::Inferior;
+use crate::ptrace::Tid;
+use arch::LinuxX86_64;
+
+/// Session-wide target state shared with the packet layer.
+pub struct DebugTarget {
+    pub inferior: Option<Inferior>,
+    /// Set by gdbstub's resume: whether threads without an action continue.
+    pub others_continue: bool,
+    /// The last resume actually started threads (false: a pending event is
+    /// to be reported at once).
+    pub resumed: bool,
+    /// Files gdb opened with vFile:open, by the number we gave it.
+    pub host_files: std::collections::BTreeMap<u32, std::fs::File>,
+    pub next_host_fd: u32,
+}
+
+impl DebugTarget {
+    pub fn new(inferior: Option<Inferior>) -> DebugTarget {
+        DebugTarget {
+            inferior,
+            others_continue: true,
+            resumed: false,
+            host_files: Default::default(),
+            next_host_fd: 3,
+        }
+    }
+}
+
+pub fn to_gdb_tid(tid: Tid) -> Option<GdbTid> {
+    GdbTid::new(usize::try_from(tid).ok()?)
+}
+
+pub fn from_gdb_tid(tid: GdbTid) -> Tid {
+    tid.get() as Tid
+}
+
+pub fn to_gdb_pid(pid: Tid) -> Option<Pid> {
+    Pid::new(usize::try_from(pid).ok()?)
+}
+
+impl Target for DebugTarget {
+    type Arch = LinuxX86_64;
+    type Error = anyhow::Error;
+
+    fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
+        true
+    }
+
+    fn use_rle(&self) -> bool {
+        false
+    }
+
+    // Forks are handled inside the server (the child is released with our
+    // breakpoints removed); gdb is not told, so it must not expect them.
+    fn use_fork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vfork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vforkdone_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn support_breakpoints(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::breakpoints::BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<
+        gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverrideOps<
+            '_,
+            Self,
+        >,
+    > {
+        Some(self)
+    }
+
+    fn support_extended_mode(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::extended_mode::ExtendedModeOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_exec_file(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::exec_file::ExecFileOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_auxv(&mut self) -> Option<gdbstub::target::ext::auxv::AuxvOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_host_io(&mut self) -> Option<gdbstub::target::ext::host_io::HostIoOps<'_, Self>> {
+        Some(self)
+    }
+}
