@@ -350,6 +350,7 @@ impl Inferior {
         if self.exit.is_some() {
             return Ok(());
         }
+        self.release_held_forks(true);
         // SAFETY: plain kill(2) on our tracee's pid.
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         while self.exit.is_none() {
@@ -380,6 +381,7 @@ impl Inferior {
             return Ok(());
         }
         self.stop_all()?;
+        self.release_held_forks(false);
         self.memory.remove_all_breakpoints(&mut self.breakpoints);
         for thread in self.threads.values() {
             let signal = match thread.pending {
@@ -393,6 +395,25 @@ impl Inferior {
         }
         self.threads.clear();
         Ok(())
+    }
+
+    /// Fork children still held for gdb when the session ends: killed with
+    /// the process, or detached (breakpoints removed) when we detach.
+    fn release_held_forks(&mut self, kill: bool) {
+        for child in std::mem::take(&mut self.held_forks) {
+            if kill {
+                // SAFETY: kill(2) on a stopped tracee, then reap its status.
+                unsafe {
+                    libc::kill(child, libc::SIGKILL);
+                    libc::waitpid(child, std::ptr::null_mut(), libc::__WALL);
+                }
+            } else {
+                for (addr, original) in self.breakpoints.originals() {
+                    let _ = Memory::open(child).and_then(|m| m.write_raw(addr, &original));
+                }
+                let _ = ptrace::detach(child, 0);
+            }
+        }
     }
 
     pub(super) fn reopen_after_exec(&mut self) -> Result<()> {

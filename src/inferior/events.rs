@@ -58,6 +58,32 @@ impl Inferior {
         }
     }
 
+    /// gdb handles forks itself (it offered fork-events): keep the child
+    /// stopped for it (gdb removes its breakpoints from the child, then
+    /// detaches it with `D;PID`) and report the fork on the parent.
+    fn hold_fork_child(&mut self, parent: Tid, child: Tid) -> Result<()> {
+        if !self.early_stops.remove(&child) {
+            // Its first stop is imminent (auto-attached children start with
+            // PTRACE_EVENT_STOP); it must be stopped before gdb detaches it.
+            loop {
+                match crate::ptrace::wait::block_on(child)? {
+                    crate::ptrace::wait::Waited::Event(
+                        _,
+                        WaitEvent::Exited { .. } | WaitEvent::Killed { .. },
+                    )
+                    | crate::ptrace::wait::Waited::NoChildren => {
+                        return self.resume_internal(parent)
+                    }
+                    crate::ptrace::wait::Waited::Event(..) => break,
+                    crate::ptrace::wait::Waited::Nothing => {}
+                }
+            }
+        }
+        self.held_forks.insert(child);
+        self.thread_mut(parent)?.pending = Some(StopEvent::Fork { child });
+        Ok(())
+    }
+
     /// We do not follow forks: the child leaves with our breakpoints removed
     /// from its copy of memory (a vfork child shares the parent's memory, so
     /// its breakpoints stay) and runs on its own, as gdb's default
@@ -153,6 +179,9 @@ impl Inferior {
             WaitEvent::Event(kind @ (PtraceEvent::Fork | PtraceEvent::Vfork)) => {
                 let child = ptrace::event_msg(tid)? as Tid;
                 let is_vfork = kind == PtraceEvent::Vfork;
+                if self.report_forks && !is_vfork {
+                    return self.hold_fork_child(tid, child);
+                }
                 if self.early_stops.remove(&child) {
                     self.release_fork_child(child, is_vfork)?;
                 } else {

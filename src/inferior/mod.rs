@@ -58,6 +58,10 @@ pub struct Inferior {
     random_state: u64,
     /// Linux signals gdb lets through silently (QPassSignals), by number.
     pass_signals: [bool; 65],
+    /// gdb takes fork events (it offered fork-events+).
+    pub report_forks: bool,
+    /// Fork children held stopped until gdb detaches them.
+    held_forks: BTreeSet<Tid>,
     /// Hardware breakpoints and watchpoints (x86 debug registers).
     debug_registers: watchpoints::DebugRegisters,
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
@@ -114,6 +118,8 @@ impl Inferior {
             pass_signals: [false; 65],
             catch_syscalls: None,
             debug_registers: Default::default(),
+            report_forks: false,
+            held_forks: BTreeSet::new(),
         })
     }
 
@@ -252,6 +258,33 @@ impl Inferior {
             .get(signal as usize)
             .copied()
             .unwrap_or(false)
+    }
+
+    pub fn is_held_fork(&self, pid: Tid) -> bool {
+        self.held_forks.contains(&pid)
+    }
+
+    /// gdb's z0 aimed at a held fork child: put back, in the child's copy of
+    /// memory, the original bytes of our breakpoint at `addr`.
+    pub fn remove_breakpoint_in_fork(&self, child: Tid, addr: u64) -> Result<()> {
+        let original = self
+            .breakpoint_originals()
+            .into_iter()
+            .find(|(a, _)| *a == addr)
+            .map(|(_, bytes)| bytes);
+        if let Some(bytes) = original {
+            Memory::open(child)?.write_raw(addr, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// gdb's `D;PID` for a held fork child: let it run on its own.
+    pub fn detach_fork(&mut self, child: Tid) -> Result<()> {
+        self.held_forks.remove(&child);
+        match ptrace::detach(child, 0) {
+            Ok(()) | Err(ptrace::PtraceError::Gone) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn has_breakpoint(&self, addr: u64) -> bool {

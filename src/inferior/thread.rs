@@ -52,6 +52,8 @@ pub enum StopEvent {
     SyscallEntry { number: u64 },
     /// A caught syscall returns.
     SyscallReturn { number: u64 },
+    /// The thread forked; the child is held stopped for gdb.
+    Fork { child: Tid },
     /// A hardware breakpoint (Z1) was reached.
     HwBreakpoint,
     /// A hardware watchpoint fired on `addr` (the watched piece).

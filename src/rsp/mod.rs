@@ -16,8 +16,8 @@ pub mod stub;
 pub enum Owned {
     /// `?`: report why the target is stopped.
     StopReason,
-    /// `D` or `D;pid`.
-    Detach,
+    /// `D` or `D;pid` (the pid, when given).
+    Detach(Option<i32>),
     /// `k` (no reply) or `vKill;pid` (reply OK).
     Kill { reply: bool },
     /// `qXfer:threads:read::OFFSET,LENGTH`.
@@ -52,9 +52,13 @@ pub enum Owned {
 pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
-        b"D" => Some(Owned::Detach),
+        b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { reply: false }),
-        p if p.starts_with(b"D;") => Some(Owned::Detach),
+        p if p.starts_with(b"D;") => Some(Owned::Detach(
+            std::str::from_utf8(&p[2..])
+                .ok()
+                .and_then(|s| i32::from_str_radix(s, 16).ok()),
+        )),
         p if p.starts_with(b"vKill;") => Some(Owned::Kill { reply: true }),
         p if p.starts_with(b"qXfer:threads:read:") => {
             let req = qxfer::parse_read(p)?;
@@ -130,6 +134,7 @@ const EXTRA_FEATURES: &[&str] = &[
     "QPassSignals+",
     "QProgramSignals+",
     "QCatchSyscalls+",
+    "fork-events+",
     "exec-events+",
     "qXfer:threads:read+",
     "qXfer:siginfo:read+",
@@ -180,6 +185,13 @@ pub fn unescape(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The process of an `H` packet's `pPID.TID`, if it names one.
+pub fn parse_thread_pid(text: &[u8]) -> Option<i32> {
+    let text = std::str::from_utf8(text).ok()?;
+    let (pid, _) = text.strip_prefix('p')?.split_once('.')?;
+    i32::from_str_radix(pid, 16).ok().filter(|&p| p > 0)
+}
+
 /// The thread of an `H` packet or `thread:` field: `p1f.20` or `20`; `0`
 /// and `-1` (any, all) name no particular thread.
 pub fn parse_thread_id(text: &[u8]) -> Option<i32> {
@@ -198,7 +210,8 @@ mod tests {
     #[test]
     fn recognises_owned_packets() {
         assert_eq!(owned(b"?"), Some(Owned::StopReason));
-        assert_eq!(owned(b"D;1a2b"), Some(Owned::Detach));
+        assert_eq!(owned(b"D;1a2b"), Some(Owned::Detach(Some(0x1a2b))));
+        assert_eq!(owned(b"D"), Some(Owned::Detach(None)));
         assert_eq!(owned(b"vKill;1a2b"), Some(Owned::Kill { reply: true }));
         assert_eq!(owned(b"k"), Some(Owned::Kill { reply: false }));
         assert_eq!(owned(b"g"), None);
@@ -289,7 +302,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100"),
-            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }
 }

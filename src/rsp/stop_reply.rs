@@ -33,6 +33,7 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
         | StopEvent::SyscallEntry { .. }
         | StopEvent::SyscallReturn { .. }
         | StopEvent::HwBreakpoint
+        | StopEvent::Fork { .. }
         | StopEvent::Watch { .. } => gdb_from_linux(libc::SIGTRAP),
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
@@ -64,6 +65,9 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     match (stop.event, stop.exec_path) {
         (StopEvent::SwBreakpoint { .. }, _) => s.push_str("swbreak:;"),
         (StopEvent::HwBreakpoint, _) => s.push_str("hwbreak:;"),
+        (StopEvent::Fork { child }, _) => {
+            let _ = write!(s, "fork:{};", thread_id(child, child, stop.multiprocess));
+        }
         (StopEvent::Watch { kind, addr }, _) => {
             let name = match kind {
                 rgdbserver_arch::x86_64::debugregs::DebugKind::Access => "awatch",

@@ -65,6 +65,7 @@ impl Session<'_> {
                 let mut inferior = inferior;
                 inferior.set_pass_signals(&self.pass_signals);
                 inferior.set_catch_syscalls(self.catch_syscalls.clone());
+                inferior.report_forks = self.fork_events;
                 self.target.inferior = Some(inferior);
                 self.last_stop = None;
                 self.general_thread = Some(leader);

@@ -61,6 +61,10 @@ pub struct Session<'a> {
     end: Option<SessionEnd>,
     /// gdb accepts `exec:` stop replies (it offered exec-events+).
     exec_events: bool,
+    /// gdb takes fork events (it offered fork-events+).
+    fork_events: bool,
+    /// gdb's `Hg` selected a fork child we hold (see `hold_fork_child`).
+    fork_general: Option<Tid>,
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
@@ -93,6 +97,8 @@ impl<'a> Session<'a> {
             last_stop: None,
             end: None,
             exec_events: false,
+            fork_events: false,
+            fork_general: None,
             thread_list: Vec::new(),
             general_thread: None,
             pass_signals: Vec::new(),
@@ -239,12 +245,40 @@ impl<'a> Session<'a> {
         let is_qsupported = payload.starts_with(b"qSupported");
         if is_qsupported {
             self.exec_events = rsp::offers_feature(payload, b"exec-events+");
+            self.fork_events = rsp::offers_feature(payload, b"fork-events+");
+            if let Some(inferior) = self.target.inferior.as_mut() {
+                inferior.report_forks = self.fork_events;
+            }
+        }
+        if let Some(child) = self.fork_general {
+            // gdb removes its breakpoints from a fork child before detaching
+            // it: those z0 go to the child's memory, not the parent's.
+            if let Some(rest) = payload.strip_prefix(b"z0,") {
+                let addr = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(|s| s.split(',').next())
+                    .and_then(|a| u64::from_str_radix(a, 16).ok());
+                let done = match (addr, self.target.inferior.as_ref()) {
+                    (Some(addr), Some(inferior)) => {
+                        inferior.remove_breakpoint_in_fork(child, addr).is_ok()
+                    }
+                    _ => false,
+                };
+                self.send(if done { b"OK" } else { b"E01" });
+                return Ok(());
+            }
         }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
             if let Some(tid) = rsp::parse_thread_id(thread) {
                 self.general_thread = Some(tid);
             }
+            self.fork_general = rsp::parse_thread_pid(thread).filter(|&pid| {
+                self.target
+                    .inferior
+                    .as_ref()
+                    .is_some_and(|i| i.is_held_fork(pid))
+            });
         }
         let replies = self.stub.feed(self.target, payload)?;
         for reply in payloads(&replies) {
@@ -270,7 +304,21 @@ impl<'a> Session<'a> {
                 };
                 self.send(reply.as_bytes());
             }
-            Owned::Detach => {
+            Owned::Detach(Some(pid))
+                if self
+                    .target
+                    .inferior
+                    .as_ref()
+                    .is_some_and(|i| i.is_held_fork(pid)) =>
+            {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.detach_fork(pid)?;
+                }
+                eprintln!("Detaching from process {pid}");
+                self.fork_general = None;
+                self.send(b"OK");
+            }
+            Owned::Detach(_) => {
                 if let Some(inferior) = self.target.inferior.as_mut() {
                     inferior.detach()?;
                     eprintln!("Detaching from process {}", inferior.pid);

@@ -1,0 +1,58 @@
+//! Forks: a child inherits the parent's memory, breakpoints included; gdb
+//! gets the fork event, removes its breakpoints from the child and detaches
+//! it, so the child runs normally (no death by SIGTRAP). `catch fork` stops
+//! at the fork. A vfork child that execs is not disturbed either.
+
+mod common;
+
+use common::*;
+
+fn launch(dir: &TempDir, mode: &str) -> (Server, std::path::PathBuf) {
+    let result = dir.file("result");
+    let server = Server::launch(
+        &program("forker"),
+        &[result.to_str().expect("utf-8 path"), mode],
+    );
+    (server, result)
+}
+
+#[test]
+fn breakpoints_do_not_reach_the_fork_child() {
+    let dir = TempDir::new("fork");
+    let (server, result) = launch(&dir, "fork");
+    let gdb = server.gdb(&["break work", "continue", "continue"]);
+    gdb.assert_contains("Breakpoint 1, work (x=1)");
+    gdb.assert_contains("[Detaching after fork from child process ");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    // The child hit no breakpoint: it returned work(21) = 42 as its status.
+    assert_eq!(read_result(&result), "child=42 parent=2\n");
+}
+
+#[test]
+fn catch_fork_stops_at_the_fork() {
+    let dir = TempDir::new("catchfork");
+    let (server, result) = launch(&dir, "fork");
+    let gdb = server.gdb(&["catch fork", "continue", "continue"]);
+    gdb.assert_contains("Catchpoint 1 (forked process ");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    assert_eq!(read_result(&result), "child=42 parent=2\n");
+}
+
+#[test]
+fn a_vfork_child_that_execs_is_not_disturbed() {
+    let dir = TempDir::new("vfork");
+    let (server, result) = launch(&dir, "vfork");
+    let gdb = server.gdb(&["break work", "continue", "continue"]);
+    gdb.assert_contains("Breakpoint 1, work (x=1)");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    assert_eq!(read_result(&result), "child=0 parent=2\n");
+}
