@@ -76,7 +76,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         }
         p if p.starts_with(b"vRun;") => {
             let mut fields = p[b"vRun;".len()..].split(|&b| b == b';').map(decode_hex);
-            let program = fields.next()?.filter(|p| !p.is_empty());
+            let program = Some(fields.next()??).filter(|p| !p.is_empty());
             let args = fields.collect::<Option<Vec<_>>>()?;
             Some(Owned::Run { program, args })
         }
