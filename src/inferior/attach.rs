@@ -139,6 +139,9 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
             }
             match ptrace::seize(tid, ptrace::TRACE_OPTIONS) {
                 Ok(()) => {
+                    // Stop it at once: a running thread could keep creating
+                    // threads, and the listing would never settle.
+                    let _ = ptrace::interrupt(tid);
                     seized.insert(tid);
                     added = true;
                 }
@@ -180,6 +183,12 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
     }
     let tids: Vec<(Tid, RunState)> = seized.iter().map(|&t| (t, RunState::Running)).collect();
     let mut inferior = Inferior::from_threads(pid, tids, true)?;
+    // Interrupted above, or auto-attached (which stop on their own): one
+    // stop each is coming.
+    inferior
+        .threads
+        .values_mut()
+        .for_each(|t| t.interrupt_sent = true);
     inferior.stop_all()?;
     inferior.describe_registers()?;
     Ok(inferior)
