@@ -109,7 +109,12 @@ impl Cli {
             bail!("No COMM given (try --help)");
         };
         let comm = parse_comm(&comm.to_string_lossy())?;
-        let mode = if self.attach {
+        // `--attach` used to come after COMM; gdbserver still accepts it there.
+        let (attach, rest) = match rest.split_first() {
+            Some((flag, after)) if flag == "--attach" => (true, after),
+            _ => (self.attach, rest),
+        };
+        let mode = if attach {
             let pid = rest
                 .first()
                 .ok_or_else(|| anyhow!("--attach needs a PID"))?;
@@ -159,6 +164,13 @@ mod tests {
         );
         assert!(parse_comm("notaport").is_err());
         assert!(parse_comm(":99999").is_err());
+    }
+
+    #[test]
+    fn attach_may_follow_comm() {
+        let cli = Cli::parse_from(["rgdbserver", "--once", ":0", "--attach", "42"]);
+        let (_, mode) = cli.comm_and_mode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode, Mode::Attach { pid: 42 });
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! server events, `--remote-debug` for every packet (target "remote").
 //! Warnings and errors are always shown.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use log::{Level, LevelFilter, Metadata, Record};
 
-struct StderrLogger {
-    debug: bool,
-    remote_debug: bool,
-}
+/// Switched at run time by `monitor set debug` / `monitor set remote-debug`.
+static DEBUG: AtomicBool = AtomicBool::new(false);
+static REMOTE_DEBUG: AtomicBool = AtomicBool::new(false);
+
+struct StderrLogger;
 
 impl log::Log for StderrLogger {
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
@@ -15,9 +18,9 @@ impl log::Log for StderrLogger {
             return true;
         }
         if meta.target() == "remote" {
-            self.remote_debug
+            REMOTE_DEBUG.load(Ordering::Relaxed)
         } else {
-            self.debug && meta.target().starts_with("rgdbserver")
+            DEBUG.load(Ordering::Relaxed) && meta.target().starts_with("rgdbserver")
         }
     }
 
@@ -39,15 +42,27 @@ impl log::Log for StderrLogger {
 }
 
 pub fn init(debug: bool, remote_debug: bool) {
-    let logger = Box::new(StderrLogger {
-        debug,
-        remote_debug,
-    });
-    if log::set_boxed_logger(logger).is_ok() {
-        log::set_max_level(if debug || remote_debug {
-            LevelFilter::Debug
-        } else {
-            LevelFilter::Warn
-        });
+    if log::set_boxed_logger(Box::new(StderrLogger)).is_ok() {
+        set_debug(debug);
+        set_remote_debug(remote_debug);
     }
+}
+
+fn update_level() {
+    let any = DEBUG.load(Ordering::Relaxed) || REMOTE_DEBUG.load(Ordering::Relaxed);
+    log::set_max_level(if any {
+        LevelFilter::Debug
+    } else {
+        LevelFilter::Warn
+    });
+}
+
+pub fn set_debug(on: bool) {
+    DEBUG.store(on, Ordering::Relaxed);
+    update_level();
+}
+
+pub fn set_remote_debug(on: bool) {
+    REMOTE_DEBUG.store(on, Ordering::Relaxed);
+    update_level();
 }

@@ -86,6 +86,19 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     result
 }
 
+/// The server is going away: a program it started dies with it, one it
+/// attached to is left running.
+fn leave_inferior(target: &mut DebugTarget) -> Result<()> {
+    if let Some(inferior) = target.inferior.as_mut() {
+        if inferior.attached {
+            inferior.detach()?;
+        } else {
+            inferior.kill()?;
+        }
+    }
+    Ok(())
+}
+
 /// Launch the program and take it as our inferior, stopped at its first
 /// instruction.
 fn start(cli: &Cli, comm: &Comm, program: OsString, args: Vec<OsString>) -> Result<Inferior> {
@@ -154,16 +167,14 @@ fn serve(
                 return Ok(ExitCode::SUCCESS);
             }
             SessionEnd::Killed => return Ok(ExitCode::SUCCESS),
+            SessionEnd::ServerExit => {
+                leave_inferior(target)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             SessionEnd::Detached => return Ok(ExitCode::SUCCESS),
             SessionEnd::ConnectionClosed => {
                 if cli.once || listener.is_none() {
-                    if let Some(inferior) = target.inferior.as_mut() {
-                        if inferior.attached {
-                            inferior.detach()?;
-                        } else {
-                            inferior.kill()?;
-                        }
-                    }
+                    leave_inferior(target)?;
                     return Ok(ExitCode::SUCCESS);
                 }
                 eprintln!(

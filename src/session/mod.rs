@@ -31,6 +31,8 @@ pub enum SessionEnd {
     Detached,
     Killed,
     ProcessExited(ProcessExit),
+    /// `monitor exit`.
+    ServerExit,
 }
 
 pub use extended::RunConfig;
@@ -281,6 +283,9 @@ impl<'a> Session<'a> {
             });
         }
         let replies = self.stub.feed(self.target, payload)?;
+        if self.target.exit_requested {
+            self.end = Some(SessionEnd::ServerExit);
+        }
         for reply in payloads(&replies) {
             if is_qsupported {
                 let amended = rsp::amend_qsupported(reply);

@@ -9,6 +9,7 @@ mod base;
 mod breakpoints;
 mod extended;
 mod files;
+mod monitor;
 
 use gdbstub::common::{Pid, Tid as GdbTid};
 use gdbstub::target::ext::base::BaseOps;
@@ -29,6 +30,8 @@ pub struct DebugTarget {
     /// Files gdb opened with vFile:open, by the number we gave it.
     pub host_files: std::collections::BTreeMap<u32, std::fs::File>,
     pub next_host_fd: u32,
+    /// `monitor exit` was given: the server quits after this reply.
+    pub exit_requested: bool,
 }
 
 impl DebugTarget {
@@ -39,6 +42,7 @@ impl DebugTarget {
             resumed: false,
             host_files: Default::default(),
             next_host_fd: 3,
+            exit_requested: false,
         }
     }
 }
@@ -115,6 +119,12 @@ impl Target for DebugTarget {
     }
 
     fn support_auxv(&mut self) -> Option<gdbstub::target::ext::auxv::AuxvOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
         Some(self)
     }
 
