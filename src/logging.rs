@@ -27,18 +27,36 @@ impl log::Log for StderrLogger {
     fn log(&self, record: &Record<'_>) {
         if self.enabled(record.metadata()) {
             if record.target() == "remote" {
-                eprintln!("[remote] {}", record.args());
+                write_line(format_args!("[remote] {}", record.args()));
             } else {
-                eprintln!(
+                write_line(format_args!(
                     "[{}] {}",
                     record.level().as_str().to_lowercase(),
                     record.args()
-                );
+                ));
             }
         }
     }
 
     fn flush(&self) {}
+}
+
+/// Write one whole line to stderr with a single write(2). The program we
+/// debug may share our stderr: a line written in pieces (as `eprintln!`
+/// does, stderr being unbuffered) can be cut by the program's own output.
+pub fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// `println!`-style: one atomic line on stderr (see [`write_line`]).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::logging::write_line(format_args!($($arg)*))
+    };
 }
 
 pub fn init(debug: bool, remote_debug: bool) {

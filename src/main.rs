@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("rgdbserver: {e:#}");
+            say!("rgdbserver: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -66,7 +66,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let inferior = match mode {
         Mode::Attach { pid } => {
             let inferior = attach(pid)?;
-            eprintln!("Attached; pid = {pid}");
+            say!("Attached; pid = {pid}");
             Some(inferior)
         }
         Mode::Launch { program, args } => {
@@ -109,7 +109,7 @@ fn start(cli: &Cli, comm: &Comm, program: OsString, args: Vec<OsString>) -> Resu
         keep_protocol_fds: *comm == Comm::Stdio,
     };
     let pid = launch(&options)?;
-    eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
+    say!("Process {} created; pid = {pid}", program.to_string_lossy());
     Inferior::launched(pid).inspect_err(|_| {
         // SAFETY: our own child; kill and reap it so nothing is left behind.
         unsafe {
@@ -146,9 +146,9 @@ fn serve(
     loop {
         let transport = match listener {
             Some(listener) => {
-                eprintln!("Listening on port {}", listener.local_addr()?.port());
+                say!("Listening on port {}", listener.local_addr()?.port());
                 let (stream, peer) = listener.accept().context("accept")?;
-                eprintln!(
+                say!(
                     "Remote debugging from host {}, port {}",
                     peer.ip(),
                     peer.port()
@@ -156,7 +156,7 @@ fn serve(
                 Transport::tcp(stream).context("socket setup")?
             }
             None => {
-                eprintln!("Remote debugging using stdio");
+                say!("Remote debugging using stdio");
                 Transport::stdio()
             }
         };
@@ -177,7 +177,7 @@ fn serve(
                     leave_inferior(target)?;
                     return Ok(ExitCode::SUCCESS);
                 }
-                eprintln!(
+                say!(
                     "Remote side has terminated connection.  GDBserver will reopen the connection."
                 );
             }

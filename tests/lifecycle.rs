@@ -117,9 +117,13 @@ fn detach_removes_breakpoints_gdb_left_inserted() {
         "program did not finish after detach:\n{}",
         server.output()
     );
-    assert!(server
-        .output()
-        .contains(&format!("Detaching from process {}", server.inferior_pid)));
+    assert!(
+        server
+            .output()
+            .contains(&format!("Detaching from process {}", server.inferior_pid)),
+        "{}",
+        server.output()
+    );
     // GNU gdbserver 13 leaves breakpoints that are still inserted at `D` in
     // the program, which then dies of SIGTRAP in bump() without writing its
     // result. rgdbserver must remove them (DESIGN.md section 5, Detach).

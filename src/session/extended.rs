@@ -34,7 +34,7 @@ impl Session<'_> {
             self.config.args = args.into_iter().map(OsString::from_vec).collect();
         }
         let Some(program) = self.config.program.clone() else {
-            eprintln!("No program to run");
+            crate::say!("No program to run");
             self.send(b"E01");
             return Ok(());
         };
@@ -45,7 +45,7 @@ impl Session<'_> {
             keep_protocol_fds: self.config.stdio,
         };
         let started = launch(&options).and_then(|pid| {
-            eprintln!("Process {} created; pid = {pid}", program.to_string_lossy());
+            crate::say!("Process {} created; pid = {pid}", program.to_string_lossy());
             Inferior::launched(pid)
         });
         self.adopt(started)
@@ -54,7 +54,7 @@ impl Session<'_> {
     /// vAttach: attach to a running process, reply with its stop.
     pub(super) fn attach_process(&mut self, pid: i32) -> anyhow::Result<()> {
         self.drop_inferior_by_kill()?;
-        let attached = attach(pid).inspect(|_| eprintln!("Attached; pid = {pid}"));
+        let attached = attach(pid).inspect(|_| crate::say!("Attached; pid = {pid}"));
         self.adopt(attached)
     }
 
@@ -74,7 +74,7 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
             }
             Err(e) => {
-                eprintln!("{e:#}");
+                crate::say!("{e:#}");
                 self.send(b"E01");
             }
         }

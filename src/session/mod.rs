@@ -40,8 +40,8 @@ pub use extended::RunConfig;
 /// gdbserver's message when the program ends.
 pub fn announce_exit(exit: ProcessExit) {
     match exit {
-        ProcessExit::Exited(code) => eprintln!("\nChild exited with status {code}"),
-        ProcessExit::Killed(signal) => eprintln!(
+        ProcessExit::Exited(code) => crate::say!("\nChild exited with status {code}"),
+        ProcessExit::Killed(signal) => crate::say!(
             "\nChild terminated with signal = {signal:#x} ({})",
             rgdbserver_arch::signals::name(signal)
         ),
@@ -319,14 +319,14 @@ impl<'a> Session<'a> {
                 if let Some(inferior) = self.target.inferior.as_mut() {
                     inferior.detach_fork(pid)?;
                 }
-                eprintln!("Detaching from process {pid}");
+                crate::say!("Detaching from process {pid}");
                 self.fork_general = None;
                 self.send(b"OK");
             }
             Owned::Detach(_) => {
                 if let Some(inferior) = self.target.inferior.as_mut() {
                     inferior.detach()?;
-                    eprintln!("Detaching from process {}", inferior.pid);
+                    crate::say!("Detaching from process {}", inferior.pid);
                 }
                 self.send(b"OK");
                 if self.config.multi {
