@@ -7,6 +7,7 @@
 
 pub mod child_events;
 mod extended;
+mod owned;
 pub mod transport;
 
 use anyhow::{Context, Result};
@@ -15,10 +16,10 @@ use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 
 use crate::inferior::{ProcessExit, Report, StopEvent};
 use crate::ptrace::Tid;
+use crate::rsp;
 use crate::rsp::framing::{frame, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
 use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
-use crate::rsp::{self, Owned};
 use crate::target::{to_gdb_tid, DebugTarget};
 use child_events::ChildEvents;
 use transport::Transport;
@@ -296,121 +297,6 @@ impl<'a> Session<'a> {
         }
         if payload == b"QStartNoAckMode" {
             self.no_ack = true;
-        }
-        Ok(())
-    }
-
-    fn handle_owned(&mut self, owned: Owned) -> Result<()> {
-        match owned {
-            Owned::StopReason => {
-                let reply = match self.last_stop.clone() {
-                    Some(reply) => reply,
-                    None => self.initial_stop_reply()?,
-                };
-                self.send(reply.as_bytes());
-            }
-            Owned::Detach(Some(pid))
-                if self
-                    .target
-                    .inferior
-                    .as_ref()
-                    .is_some_and(|i| i.is_held_fork(pid)) =>
-            {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.detach_fork(pid)?;
-                }
-                crate::say!("Detaching from process {pid}");
-                self.fork_general = None;
-                self.send(b"OK");
-            }
-            Owned::Detach(_) => {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.detach()?;
-                    crate::say!("Detaching from process {}", inferior.pid);
-                }
-                self.send(b"OK");
-                if self.config.multi {
-                    self.process_gone(None);
-                } else {
-                    self.end = Some(SessionEnd::Detached);
-                }
-            }
-            Owned::Run { program, args } => self.run_program(program, args)?,
-            Owned::Attach { pid } => self.attach_process(pid)?,
-            Owned::PassSignals(gdb_signals) => {
-                let linux: Vec<i32> = gdb_signals
-                    .iter()
-                    .filter_map(|&s| rgdbserver_arch::signals::linux_from_gdb(s))
-                    .collect();
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.set_pass_signals(&linux);
-                }
-                self.pass_signals = linux;
-                self.send(b"OK");
-            }
-            Owned::ProgramSignals => self.send(b"OK"),
-            Owned::Unsupported => self.send(b""),
-            Owned::CatchSyscalls(catch) => {
-                let catch = catch.map(|numbers| numbers.into_iter().collect());
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.set_catch_syscalls(catch.clone());
-                }
-                self.catch_syscalls = catch;
-                self.send(b"OK");
-            }
-            Owned::DisableRandomization(on) => {
-                self.config.disable_aslr = on;
-                self.send(b"OK");
-            }
-            Owned::ThreadList { offset, length } => {
-                if offset == 0 {
-                    self.thread_list = match self.target.inferior.as_mut() {
-                        Some(inferior) => rsp::qxfer::threads_document(
-                            inferior.pid,
-                            &inferior.thread_names(),
-                            self.stub.multiprocess,
-                        )
-                        .into_bytes(),
-                        None => b"<threads>\n</threads>\n".to_vec(),
-                    };
-                }
-                let reply = rsp::qxfer::window_reply(&self.thread_list, offset, length);
-                self.send(&reply);
-            }
-            Owned::SiginfoRead { offset, length } => {
-                let tid = self.current_tid();
-                let reply = match self.target.inferior.as_ref().map(|i| i.siginfo(tid)) {
-                    Some(Ok(bytes)) => rsp::qxfer::window_reply(&bytes, offset, length),
-                    _ => b"E01".to_vec(),
-                };
-                self.send(&reply);
-            }
-            Owned::SiginfoWrite { offset, data } => {
-                let tid = self.current_tid();
-                let reply = match self
-                    .target
-                    .inferior
-                    .as_ref()
-                    .map(|i| i.write_siginfo(tid, offset, &data))
-                {
-                    Some(Ok(n)) => format!("{n:x}"),
-                    _ => "E01".to_string(),
-                };
-                self.send(reply.as_bytes());
-            }
-            Owned::Kill { reply } => {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.kill()?;
-                }
-                if reply {
-                    self.send(b"OK");
-                }
-                if self.config.multi {
-                    self.process_gone(None);
-                } else {
-                    self.end = Some(SessionEnd::Killed);
-                }
-            }
         }
         Ok(())
     }

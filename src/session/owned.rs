@@ -1,0 +1,125 @@
+//! The packets the session answers itself (see `rsp::Owned`): stop
+//! reason, detach, kill, thread list, siginfo, extended-mode requests,
+//! signal and syscall filters.
+
+use anyhow::Result;
+
+use super::{Session, SessionEnd};
+use crate::rsp::{self, Owned};
+
+impl Session<'_> {
+    pub(super) fn handle_owned(&mut self, owned: Owned) -> Result<()> {
+        match owned {
+            Owned::StopReason => {
+                let reply = match self.last_stop.clone() {
+                    Some(reply) => reply,
+                    None => self.initial_stop_reply()?,
+                };
+                self.send(reply.as_bytes());
+            }
+            Owned::Detach(Some(pid))
+                if self
+                    .target
+                    .inferior
+                    .as_ref()
+                    .is_some_and(|i| i.is_held_fork(pid)) =>
+            {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.detach_fork(pid)?;
+                }
+                crate::say!("Detaching from process {pid}");
+                self.fork_general = None;
+                self.send(b"OK");
+            }
+            Owned::Detach(_) => {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.detach()?;
+                    crate::say!("Detaching from process {}", inferior.pid);
+                }
+                self.send(b"OK");
+                if self.config.multi {
+                    self.process_gone(None);
+                } else {
+                    self.end = Some(SessionEnd::Detached);
+                }
+            }
+            Owned::Run { program, args } => self.run_program(program, args)?,
+            Owned::Attach { pid } => self.attach_process(pid)?,
+            Owned::PassSignals(gdb_signals) => {
+                let linux: Vec<i32> = gdb_signals
+                    .iter()
+                    .filter_map(|&s| rgdbserver_arch::signals::linux_from_gdb(s))
+                    .collect();
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.set_pass_signals(&linux);
+                }
+                self.pass_signals = linux;
+                self.send(b"OK");
+            }
+            Owned::ProgramSignals => self.send(b"OK"),
+            Owned::Unsupported => self.send(b""),
+            Owned::CatchSyscalls(catch) => {
+                let catch = catch.map(|numbers| numbers.into_iter().collect());
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.set_catch_syscalls(catch.clone());
+                }
+                self.catch_syscalls = catch;
+                self.send(b"OK");
+            }
+            Owned::DisableRandomization(on) => {
+                self.config.disable_aslr = on;
+                self.send(b"OK");
+            }
+            Owned::ThreadList { offset, length } => {
+                if offset == 0 {
+                    self.thread_list = match self.target.inferior.as_mut() {
+                        Some(inferior) => rsp::qxfer::threads_document(
+                            inferior.pid,
+                            &inferior.thread_names(),
+                            self.stub.multiprocess,
+                        )
+                        .into_bytes(),
+                        None => b"<threads>\n</threads>\n".to_vec(),
+                    };
+                }
+                let reply = rsp::qxfer::window_reply(&self.thread_list, offset, length);
+                self.send(&reply);
+            }
+            Owned::SiginfoRead { offset, length } => {
+                let tid = self.current_tid();
+                let reply = match self.target.inferior.as_ref().map(|i| i.siginfo(tid)) {
+                    Some(Ok(bytes)) => rsp::qxfer::window_reply(&bytes, offset, length),
+                    _ => b"E01".to_vec(),
+                };
+                self.send(&reply);
+            }
+            Owned::SiginfoWrite { offset, data } => {
+                let tid = self.current_tid();
+                let reply = match self
+                    .target
+                    .inferior
+                    .as_ref()
+                    .map(|i| i.write_siginfo(tid, offset, &data))
+                {
+                    Some(Ok(n)) => format!("{n:x}"),
+                    _ => "E01".to_string(),
+                };
+                self.send(reply.as_bytes());
+            }
+            Owned::Kill { reply } => {
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.kill()?;
+                }
+                if reply {
+                    self.send(b"OK");
+                }
+                if self.config.multi {
+                    self.process_gone(None);
+                } else {
+                    self.end = Some(SessionEnd::Killed);
+                }
+            }
+        }
+        Ok(())
+    }
+}
