@@ -191,5 +191,79 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
         .for_each(|t| t.interrupt_sent = true);
     inferior.stop_all()?;
     inferior.describe_registers()?;
+    inferior.take_pending_signals()?;
     Ok(inferior)
+}
+
+/// A signal mask field of /proc/PID/task/TID/status (hex).
+fn sigmask(status: &str, field: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+impl Inferior {
+    /// A signal already queued for the program when we attached is what
+    /// gdb should see first (as with gdbserver's attach, where the program
+    /// takes it before the SIGSTOP). Our PTRACE_INTERRUPT stop came first,
+    /// so let each thread with such a signal run to its signal-delivery stop.
+    fn take_pending_signals(&mut self) -> Result<()> {
+        let bit = |s: i32| 1u64 << (s - 1);
+        // Job-control signals act without being delivered; leave them.
+        let ignore = bit(libc::SIGSTOP)
+            | bit(libc::SIGTSTP)
+            | bit(libc::SIGTTIN)
+            | bit(libc::SIGTTOU)
+            | bit(libc::SIGCONT)
+            | bit(libc::SIGKILL);
+        let mut shared_taken = false;
+        let tids: Vec<Tid> = self.threads.keys().copied().collect();
+        for tid in tids {
+            let Ok(status) =
+                std::fs::read_to_string(format!("/proc/{}/task/{tid}/status", self.pid))
+            else {
+                continue;
+            };
+            let open = !sigmask(&status, "SigBlk:") & !ignore;
+            let own = sigmask(&status, "SigPnd:") & open;
+            let shared = if shared_taken {
+                0
+            } else {
+                sigmask(&status, "ShdPnd:") & open
+            };
+            if own | shared == 0 {
+                continue;
+            }
+            shared_taken |= shared != 0;
+            if ptrace::cont(tid, 0).is_err() {
+                continue;
+            }
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                thread.state = RunState::Running;
+            }
+            // It stops at once, before running any instruction of its own.
+            while self
+                .threads
+                .get(&tid)
+                .is_some_and(|t| t.state != RunState::Stopped)
+            {
+                match crate::ptrace::wait::block_on(tid)? {
+                    crate::ptrace::wait::Waited::Event(t, event) => {
+                        self.stopping = true;
+                        let handled = self.handle_wait(t, event);
+                        self.stopping = false;
+                        handled?;
+                    }
+                    _ => break,
+                }
+            }
+            if let Some(thread) = self.threads.get_mut(&tid) {
+                // gdb is told about it as the attach stop.
+                thread.resumed = thread.pending.is_some();
+            }
+        }
+        Ok(())
+    }
 }

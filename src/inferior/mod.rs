@@ -47,7 +47,7 @@ pub struct Inferior {
     /// The thread of the last stop we reported (gdb's current thread then).
     pub last_reported: Tid,
     /// True while stop-all is draining: internal events leave threads stopped.
-    stopping: bool,
+    pub(super) stopping: bool,
     /// First stops of tids not known yet (their clone/fork event is late).
     early_stops: BTreeSet<Tid>,
     /// Fork children announced but not stopped yet: tid -> is_vfork.

@@ -72,6 +72,7 @@ impl Session<'_> {
                 self.stub.select_thread(self.target, leader)?;
                 let reply = self.initial_stop_reply()?;
                 self.send(reply.as_bytes());
+                self.last_stop = Some(reply);
             }
             Err(e) => {
                 crate::say!("{e:#}");

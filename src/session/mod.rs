@@ -322,6 +322,19 @@ impl<'a> Session<'a> {
         if let Some(exit) = inferior.exit {
             return Ok(stop_reply::process_exit(inferior.pid, exit, multiprocess));
         }
+        // A signal that was pending when we attached (see attach.rs).
+        if let Some(Report::Stop { tid, event }) = inferior.take_report() {
+            let expedited = inferior.expedited(tid).unwrap_or_default();
+            self.general_thread = Some(tid);
+            return Ok(stop_reply::thread_stop(&ThreadStop {
+                pid: inferior.pid,
+                tid,
+                event,
+                expedited: &expedited,
+                multiprocess,
+                exec_path: None,
+            }));
+        }
         let tid = inferior.last_reported;
         let expedited = inferior.expedited(tid).unwrap_or_default();
         Ok(stop_reply::thread_stop(&ThreadStop {

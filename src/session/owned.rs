@@ -16,6 +16,7 @@ impl Session<'_> {
                     None => self.initial_stop_reply()?,
                 };
                 self.send(reply.as_bytes());
+                self.last_stop = Some(reply);
             }
             Owned::Detach(Some(pid))
                 if self
