@@ -79,9 +79,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let mut target = DebugTarget::new(inferior);
     let result = serve(cli, listener.as_ref(), &mut target, &children, &mut config);
     if result.is_err() {
-        if let Some(inferior) = target.inferior.as_mut() {
-            let _ = inferior.kill();
-        }
+        // Leave nothing stopped behind: kill what we started, release
+        // what we attached to.
+        let _ = leave_inferior(&mut target);
     }
     result
 }

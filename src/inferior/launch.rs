@@ -115,7 +115,7 @@ pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
         libc::close(release_r);
         libc::close(err_w);
     }
-    let seized = ptrace::seize(pid, ptrace::TRACE_OPTIONS);
+    let seized = ptrace::seize(pid, ptrace::LAUNCH_OPTIONS);
     // SAFETY: closing the write end releases the child (it reads EOF).
     unsafe { libc::close(release_w) };
     if let Err(e) = seized {

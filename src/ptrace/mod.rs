@@ -38,14 +38,18 @@ impl std::error::Error for PtraceError {}
 pub type PtraceResult<T> = Result<T, PtraceError>;
 
 /// Options every traced thread gets: new threads, forks, exec and exit are
-/// reported, syscall stops are distinguishable, and the tracee dies with us.
+/// reported, and syscall stops are distinguishable.
 pub const TRACE_OPTIONS: libc::c_int = libc::PTRACE_O_TRACECLONE
     | libc::PTRACE_O_TRACEFORK
     | libc::PTRACE_O_TRACEVFORK
     | libc::PTRACE_O_TRACEEXEC
     | libc::PTRACE_O_TRACEEXIT
-    | libc::PTRACE_O_TRACESYSGOOD
-    | libc::PTRACE_O_EXITKILL;
+    | libc::PTRACE_O_TRACESYSGOOD;
+
+/// For a program we started: it also dies with us, so a crashed server
+/// leaves no stopped orphan. Never for an attached process: it belongs to
+/// someone else and must survive us.
+pub const LAUNCH_OPTIONS: libc::c_int = TRACE_OPTIONS | libc::PTRACE_O_EXITKILL;
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
