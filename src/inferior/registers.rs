@@ -91,6 +91,21 @@ impl Inferior {
     }
 
     pub fn write_all_registers(&mut self, tid: Tid, g: &[u8]) -> Result<()> {
+        self.modify_registers(tid, |desc, regs, xs| conv::g_to_regs(desc, g, regs, xs))
+    }
+
+    /// Read both register sets, let `change` edit them, write both back and
+    /// keep them as the cache. Register writes are rare (G, P, `set var
+    /// $reg`): writing both sets keeps this simple.
+    fn modify_registers(
+        &mut self,
+        tid: Tid,
+        change: impl FnOnce(
+            &TargetDescription,
+            &mut libc::user_regs_struct,
+            &mut [u8],
+        ) -> Result<(), String>,
+    ) -> Result<()> {
         let desc = &self.desc;
         let thread = self
             .threads
@@ -98,7 +113,7 @@ impl Inferior {
             .ok_or_else(|| anyhow!("no thread {tid}"))?;
         let mut regs = *gpr(thread)?;
         let mut xs = xstate(thread)?.clone();
-        conv::g_to_regs(desc, g, &mut regs, &mut xs).map_err(|e| anyhow!(e))?;
+        change(desc, &mut regs, &mut xs).map_err(|e| anyhow!(e))?;
         ptrace::set_regs(tid, &regs)?;
         ptrace::set_regset(tid, NT_X86_XSTATE, &xs)?;
         thread.regs = Some(regs);
@@ -122,20 +137,8 @@ impl Inferior {
     }
 
     pub fn write_register(&mut self, tid: Tid, regnum: usize, bytes: &[u8]) -> Result<()> {
-        let desc = &self.desc;
-        let thread = self
-            .threads
-            .get_mut(&tid)
-            .ok_or_else(|| anyhow!("no thread {tid}"))?;
-        let mut regs = *gpr(thread)?;
-        let mut xs = xstate(thread)?.clone();
-        conv::bytes_to_register(desc, regnum, bytes, &mut regs, &mut xs).map_err(|e| anyhow!(e))?;
-        // One register write is rare (gdb's `set var $reg`); writing both sets
-        // keeps this simple without tracking which one the register lives in.
-        ptrace::set_regs(tid, &regs)?;
-        ptrace::set_regset(tid, NT_X86_XSTATE, &xs)?;
-        thread.regs = Some(regs);
-        thread.xstate = Some(xs);
-        Ok(())
+        self.modify_registers(tid, |desc, regs, xs| {
+            conv::bytes_to_register(desc, regnum, bytes, regs, xs)
+        })
     }
 }
