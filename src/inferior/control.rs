@@ -331,12 +331,15 @@ impl Inferior {
             return Some(report);
         }
         // gdbserver's Ctrl-C is a SIGINT to the process, which the kernel
-        // hands to the main thread when it can: report it there too.
-        let tid = if self.has_thread(self.pid) {
-            self.pid
-        } else {
-            *self.threads.keys().next()?
-        };
+        // hands to the main thread when it can: report it there too, if gdb
+        // resumed it. Under scheduler locking it must be a thread gdb
+        // resumed, or gdb's next `continue` would run the wrong one.
+        let resumed = |tid: &Tid| self.threads.get(tid).is_some_and(|t| t.resumed);
+        let tid = [self.pid, self.last_reported]
+            .into_iter()
+            .find(resumed)
+            .or_else(|| self.threads.keys().copied().find(resumed))
+            .or_else(|| self.threads.keys().next().copied())?;
         self.last_reported = tid;
         self.all_stopped_for_gdb();
         Some(Report::Stop {
