@@ -24,8 +24,10 @@ use inferior::attach::attach;
 use inferior::launch::{launch, LaunchOptions};
 use inferior::Inferior;
 use session::child_events::ChildEvents;
+use session::program_output::ProgramOutput;
 use session::transport::Transport;
 use session::{announce_exit, RunConfig, Session, SessionEnd};
+use std::os::fd::AsRawFd;
 use target::DebugTarget;
 
 fn main() -> ExitCode {
@@ -60,9 +62,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         multi: cli.multi,
         disable_aslr: cli.disable_aslr(),
         stdio: comm == Comm::Stdio,
+        forward_output: comm == Comm::Stdio && !cli.debug && !cli.remote_debug,
         program: None,
         args: Vec::new(),
     };
+    let mut program_output = None;
     let inferior = match mode {
         Mode::Attach { pid } => {
             let inferior = attach(pid)?;
@@ -72,11 +76,29 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Mode::Launch { program, args } => {
             config.program = Some(program.clone());
             config.args = args.clone();
-            Some(start(cli, &comm, program, args)?)
+            let (output, output_fd) = match config.forward_output {
+                true => {
+                    let (output, fd) = ProgramOutput::new().context("output pipe")?;
+                    (Some(output), Some(fd))
+                }
+                false => (None, None),
+            };
+            let inferior = start(
+                cli,
+                &comm,
+                program,
+                args,
+                output_fd.as_ref().map(|fd| fd.as_raw_fd()),
+            )?;
+            // Only the program keeps the write end.
+            drop(output_fd);
+            program_output = output;
+            Some(inferior)
         }
         Mode::Multi => None,
     };
     let mut target = DebugTarget::new(inferior);
+    target.program_output = program_output;
     let result = serve(cli, listener.as_ref(), &mut target, &children, &mut config);
     if result.is_err() {
         // Leave nothing stopped behind: kill what we started, release
@@ -84,6 +106,20 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         let _ = leave_inferior(&mut target);
     }
     result
+}
+
+/// stdio mode: gdb reads our stderr pipe once per byte it receives until
+/// the pipe reaches EOF; close it (to /dev/null) once the startup messages
+/// are out. The program's output reaches gdb as console output instead.
+fn quiet_stderr() {
+    // SAFETY: open and dup2 over our own fd 2.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if null >= 0 {
+            libc::dup2(null, 2);
+            libc::close(null);
+        }
+    }
 }
 
 /// The server is going away: a program it started dies with it, one it
@@ -101,12 +137,19 @@ fn leave_inferior(target: &mut DebugTarget) -> Result<()> {
 
 /// Launch the program and take it as our inferior, stopped at its first
 /// instruction.
-fn start(cli: &Cli, comm: &Comm, program: OsString, args: Vec<OsString>) -> Result<Inferior> {
+fn start(
+    cli: &Cli,
+    comm: &Comm,
+    program: OsString,
+    args: Vec<OsString>,
+    output_fd: Option<i32>,
+) -> Result<Inferior> {
     let options = LaunchOptions {
         program: program.clone(),
         args,
         disable_aslr: cli.disable_aslr(),
         keep_protocol_fds: *comm == Comm::Stdio,
+        output_fd,
     };
     let pid = launch(&options)?;
     say!("Process {} created; pid = {pid}", program.to_string_lossy());
@@ -157,6 +200,9 @@ fn serve(
             }
             None => {
                 say!("Remote debugging using stdio");
+                if config.forward_output {
+                    quiet_stderr();
+                }
                 Transport::stdio()
             }
         };

@@ -22,6 +22,9 @@ pub struct LaunchOptions {
     /// stdio mode: the protocol owns our stdin/stdout, so the program gets
     /// /dev/null for stdin and our stderr for stdout.
     pub keep_protocol_fds: bool,
+    /// Where the program's stdout and stderr go instead (a pipe the session
+    /// forwards to gdb as console output), when set.
+    pub output_fd: Option<i32>,
 }
 
 /// Find the program the way execvp would, so errors can be named before fork.
@@ -148,12 +151,14 @@ pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
 struct ChildOpts {
     disable_aslr: bool,
     keep_protocol_fds: bool,
+    output_fd: Option<i32>,
 }
 
 fn opts_child(o: &LaunchOptions) -> ChildOpts {
     ChildOpts {
         disable_aslr: o.disable_aslr,
         keep_protocol_fds: o.keep_protocol_fds,
+        output_fd: o.output_fd,
     }
 }
 
@@ -188,6 +193,11 @@ unsafe fn child_exec(
             libc::close(fd);
         }
         libc::dup2(2, 1);
+    }
+    if let Some(fd) = o.output_fd {
+        libc::dup2(fd, 1);
+        libc::dup2(fd, 2);
+        libc::close(fd);
     }
     // Wait until the parent has seized us.
     let mut byte = 0u8;

@@ -57,33 +57,39 @@ impl Drop for ChildEvents {
     }
 }
 
-/// Which of the two sources is ready.
+/// Which of the sources is ready.
 pub struct Ready {
     pub connection: bool,
     pub children: bool,
+    pub output: bool,
 }
 
-/// Block until gdb sent something or a child changed state.
-pub fn wait_ready(connection: RawFd, children: &ChildEvents) -> io::Result<Ready> {
+/// Block until gdb sent something, a child changed state, or the program
+/// wrote output we forward (`output`, when there is such a pipe; poll
+/// ignores a negative fd).
+pub fn wait_ready(
+    connection: RawFd,
+    children: &ChildEvents,
+    output: Option<RawFd>,
+) -> io::Result<Ready> {
+    let pollfd = |fd| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let mut fds = [
-        libc::pollfd {
-            fd: connection,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: children.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
+        pollfd(connection),
+        pollfd(children.fd()),
+        pollfd(output.unwrap_or(-1)),
     ];
     loop {
-        // SAFETY: poll over a local array of two pollfds.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        // SAFETY: poll over a local array of three pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
         if n >= 0 {
             return Ok(Ready {
                 connection: fds[0].revents != 0,
                 children: fds[1].revents != 0,
+                output: fds[2].revents != 0,
             });
         }
         let err = io::Error::last_os_error();

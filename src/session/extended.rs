@@ -5,6 +5,9 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
+use std::os::fd::AsRawFd;
+
+use super::program_output::ProgramOutput;
 use super::{announce_exit, Session};
 use crate::inferior::attach::attach;
 use crate::inferior::launch::{launch, LaunchOptions};
@@ -17,6 +20,9 @@ pub struct RunConfig {
     pub multi: bool,
     pub disable_aslr: bool,
     pub stdio: bool,
+    /// stdio mode without debug logs: the program's output goes to gdb as
+    /// console output and our stderr is closed (see `program_output`).
+    pub forward_output: bool,
     pub program: Option<OsString>,
     pub args: Vec<OsString>,
 }
@@ -38,13 +44,25 @@ impl Session<'_> {
             self.send(b"E01");
             return Ok(());
         };
+        let (output, output_fd) = match self.config.forward_output {
+            true => {
+                let (output, fd) = ProgramOutput::new()?;
+                (Some(output), Some(fd))
+            }
+            false => (None, None),
+        };
         let options = LaunchOptions {
             program: program.clone(),
             args: self.config.args.clone(),
             disable_aslr: self.config.disable_aslr,
             keep_protocol_fds: self.config.stdio,
+            output_fd: output_fd.as_ref().map(|fd| fd.as_raw_fd()),
         };
-        let started = launch(&options).and_then(|pid| {
+        let launched = launch(&options);
+        // Only the program keeps the write end.
+        drop(output_fd);
+        self.target.program_output = output;
+        let started = launched.and_then(|pid| {
             crate::say!("Process {} created; pid = {pid}", program.to_string_lossy());
             Inferior::launched(pid)
         });

@@ -8,6 +8,7 @@
 pub mod child_events;
 mod extended;
 mod owned;
+pub mod program_output;
 pub mod transport;
 
 use anyhow::{Context, Result};
@@ -160,8 +161,16 @@ impl<'a> Session<'a> {
                         continue;
                     }
                     self.flush()?;
-                    let ready = child_events::wait_ready(self.transport.read_fd(), self.children)
-                        .context("poll")?;
+                    let output_fd = self.target.program_output.as_ref().map(|o| o.fd());
+                    let ready = child_events::wait_ready(
+                        self.transport.read_fd(),
+                        self.children,
+                        output_fd,
+                    )
+                    .context("poll")?;
+                    if ready.output {
+                        self.forward_program_output();
+                    }
                     if ready.children {
                         self.children.clear();
                         if let Some(inferior) = self.target.inferior.as_mut() {
@@ -349,8 +358,27 @@ impl<'a> Session<'a> {
         }))
     }
 
+    /// Send what the program wrote as console output (gdb is waiting for a
+    /// stop reply, the only time `O` packets are allowed).
+    fn forward_program_output(&mut self) {
+        let Some(output) = self.target.program_output.as_mut() else {
+            return;
+        };
+        match output.take() {
+            Some(bytes) => {
+                for chunk in bytes.chunks(4096) {
+                    let packet = program_output::console_packet(chunk);
+                    self.send(&packet);
+                }
+            }
+            None => self.target.program_output = None,
+        }
+    }
+
     /// Stop everything, choose the event, tell gdbstub and gdb.
     fn stop_and_report(&mut self, ctrl_c: bool) -> Result<()> {
+        // Output written before the stop comes before the stop reply.
+        self.forward_program_output();
         let multiprocess = self.stub.multiprocess;
         let Some(inferior) = self.target.inferior.as_mut() else {
             return Ok(());

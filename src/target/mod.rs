@@ -32,6 +32,8 @@ pub struct DebugTarget {
     pub next_host_fd: u32,
     /// `monitor exit` was given: the server quits after this reply.
     pub exit_requested: bool,
+    /// The launched program's output, forwarded to gdb (stdio mode).
+    pub program_output: Option<crate::session::program_output::ProgramOutput>,
 }
 
 impl DebugTarget {
@@ -43,6 +45,7 @@ impl DebugTarget {
             host_files: Default::default(),
             next_host_fd: 3,
             exit_requested: false,
+            program_output: None,
         }
     }
 }
