@@ -46,6 +46,10 @@ pub struct Cli {
     /// Keep address space randomization on.
     #[arg(long = "no-disable-randomization")]
     pub no_disable_randomization: bool,
+    /// Disable packets, for testing gdb's fallbacks: any of vCont, T,
+    /// Tthread (no thread in stop replies), qC, qfThreadInfo, threads.
+    #[arg(long = "disable-packet", value_delimiter = ',', value_name = "PACKETS")]
+    pub disable_packet: Vec<String>,
     /// Accepted for compatibility: programs are started directly.
     #[arg(long = "startup-with-shell", hide = true)]
     pub startup_with_shell: bool,

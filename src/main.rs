@@ -63,6 +63,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         disable_aslr: cli.disable_aslr(),
         stdio: comm == Comm::Stdio,
         forward_output: comm == Comm::Stdio && !cli.debug && !cli.remote_debug,
+        disabled: rsp::DisabledPackets::parse(&cli.disable_packet).map_err(anyhow::Error::msg)?,
         program: None,
         args: Vec::new(),
     };

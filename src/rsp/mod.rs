@@ -116,6 +116,44 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
     }
 }
 
+/// Packets switched off with `--disable-packet` (gdbserver's testing aid).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisabledPackets {
+    pub vcont: bool,
+    pub thread_alive: bool,
+    pub thread_in_stop_reply: bool,
+    pub current_thread: bool,
+    pub thread_list: bool,
+    pub xfer_threads: bool,
+}
+
+impl DisabledPackets {
+    pub fn parse(names: &[String]) -> Result<DisabledPackets, String> {
+        let mut d = DisabledPackets::default();
+        for name in names {
+            match name.as_str() {
+                "vCont" => d.vcont = true,
+                "T" => d.thread_alive = true,
+                "Tthread" => d.thread_in_stop_reply = true,
+                "qC" => d.current_thread = true,
+                "qfThreadInfo" => d.thread_list = true,
+                "threads" => d.xfer_threads = true,
+                other => return Err(format!("Don't know how to disable \"{other}\".")),
+            }
+        }
+        Ok(d)
+    }
+
+    /// Is this incoming packet one that must be answered as unsupported?
+    pub fn rejects(&self, payload: &[u8]) -> bool {
+        (self.vcont && payload.starts_with(b"vCont"))
+            || (self.thread_alive && payload.first() == Some(&b'T'))
+            || (self.current_thread && payload == b"qC")
+            || (self.thread_list && (payload == b"qfThreadInfo" || payload == b"qsThreadInfo"))
+            || (self.xfer_threads && payload.starts_with(b"qXfer:threads:"))
+    }
+}
+
 /// Does gdb's qSupported offer the multiprocess extensions?
 pub fn offers_multiprocess(payload: &[u8]) -> bool {
     offers_feature(payload, b"multiprocess+")
@@ -142,9 +180,12 @@ const EXTRA_FEATURES: &[&str] = &[
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
-pub fn amend_qsupported(reply: &[u8]) -> Vec<u8> {
+pub fn amend_qsupported(reply: &[u8], disabled: &DisabledPackets) -> Vec<u8> {
     let mut out = reply.to_vec();
     for feature in EXTRA_FEATURES {
+        if disabled.xfer_threads && feature.starts_with("qXfer:threads") {
+            continue;
+        }
         out.push(b';');
         out.extend_from_slice(feature.as_bytes());
     }
@@ -251,6 +292,14 @@ mod tests {
     }
 
     #[test]
+    fn disabled_packets() {
+        let d = DisabledPackets::parse(&["T".into(), "qC".into()]).unwrap_or_default();
+        assert!(d.rejects(b"T1f") && d.rejects(b"qC"));
+        assert!(!d.rejects(b"vCont?") && !d.rejects(b"qCRC"));
+        assert!(DisabledPackets::parse(&["bogus".into()]).is_err());
+    }
+
+    #[test]
     fn parses_catch_syscalls() {
         assert_eq!(owned(b"QCatchSyscalls:0"), Some(Owned::CatchSyscalls(None)));
         assert_eq!(
@@ -301,7 +350,7 @@ mod tests {
     #[test]
     fn amends_qsupported() {
         assert_eq!(
-            amend_qsupported(b"PacketSize=100"),
+            amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
             b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }

@@ -20,6 +20,8 @@ pub struct RunConfig {
     pub multi: bool,
     pub disable_aslr: bool,
     pub stdio: bool,
+    /// `--disable-packet`.
+    pub disabled: crate::rsp::DisabledPackets,
     /// stdio mode without debug logs: the program's output goes to gdb as
     /// console output and our stderr is closed (see `program_output`).
     pub forward_output: bool,

@@ -248,6 +248,10 @@ impl<'a> Session<'a> {
     }
 
     fn handle_packet(&mut self, payload: &[u8]) -> Result<()> {
+        if self.config.disabled.rejects(payload) {
+            self.send(b"");
+            return Ok(());
+        }
         if let Some(owned) = rsp::owned(payload) {
             return self.handle_owned(owned);
         }
@@ -298,7 +302,7 @@ impl<'a> Session<'a> {
         }
         for reply in payloads(&replies) {
             if is_qsupported {
-                let amended = rsp::amend_qsupported(reply);
+                let amended = rsp::amend_qsupported(reply, &self.config.disabled);
                 self.send(&amended);
             } else {
                 self.send(reply);
@@ -324,6 +328,28 @@ impl<'a> Session<'a> {
     /// The status of a program nobody has resumed yet: a SIGTRAP stop of its
     /// leader (the exec stop, or the attach stop).
     fn initial_stop_reply(&mut self) -> Result<String> {
+        let text = self.initial_stop_text()?;
+        Ok(self.without_disabled_fields(text))
+    }
+
+    /// `--disable-packet=Tthread`: stop replies without their thread.
+    fn without_disabled_fields(&self, text: String) -> String {
+        if !self.config.disabled.thread_in_stop_reply {
+            return text;
+        }
+        match text.find("thread:") {
+            Some(start) => {
+                let end = text[start..]
+                    .find(';')
+                    .map(|e| start + e + 1)
+                    .unwrap_or(text.len());
+                format!("{}{}", &text[..start], &text[end..])
+            }
+            None => text,
+        }
+    }
+
+    fn initial_stop_text(&mut self) -> Result<String> {
         let multiprocess = self.stub.multiprocess;
         let Some(inferior) = self.target.inferior.as_mut() else {
             return Ok("W00".into());
@@ -434,6 +460,7 @@ impl<'a> Session<'a> {
             self.general_thread = Some(tid);
         }
         self.stub.stopped(self.target, reason)?;
+        let text = self.without_disabled_fields(text);
         self.send(text.as_bytes());
         self.last_stop = Some(text);
         Ok(())
