@@ -10,480 +10,24 @@
 //! wakeup). `jobctl_ticker` prints `tick N` every ~10 ms and calls rare()
 //! only on request, so breakpoints left behind would show.
 //!
-//! tests/job_control.rs carries a copy of the helpers it needs from here:
-//! each test file is its own crate, and the shared harness in tests/common/
-//! is not ours to extend.
+//! The programs, the ticker and the attached server are tests/common's
+//! (attach.rs there), shared with tests/job_control.rs.
 
 mod common;
 
 use common::rsp::RspClient;
 use common::*;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
-
-// ---------------------------------------------------------------------------
-// Output captured from a pipe
-// ---------------------------------------------------------------------------
-
-/// Everything read so far from a pipe, fed by a reader thread, with waiting
-/// on its content (the harness has the same thing, but private).
-#[derive(Clone)]
-struct Capture {
-    inner: Arc<(Mutex<(String, bool)>, Condvar)>,
-}
-
-impl Capture {
-    fn new(mut reader: impl Read + Send + 'static) -> Capture {
-        let capture = Capture {
-            inner: Arc::new((Mutex::new((String::new(), false)), Condvar::new())),
-        };
-        let feed = capture.clone();
-        thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                let n = match reader.read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    // EIO from a pty master whose slave side is gone is EOF.
-                    Err(_) => 0,
-                };
-                let (lock, cond) = &*feed.inner;
-                let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
-                if n == 0 {
-                    state.1 = true;
-                } else {
-                    state.0.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-                cond.notify_all();
-                if n == 0 {
-                    break;
-                }
-            }
-        });
-        capture
-    }
-
-    fn text(&self) -> String {
-        self.inner
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .0
-            .clone()
-    }
-
-    /// Waits until `pred(text)` holds; false on EOF without it, or timeout.
-    fn wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> bool {
-        let (lock, cond) = &*self.inner;
-        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cond
-            .wait_timeout_while(guard, timeout, |s| !pred(&s.0) && !s.1)
-            .unwrap_or_else(|e| e.into_inner());
-        pred(&guard.0)
-    }
-
-    fn wait_eof(&self, timeout: Duration) -> bool {
-        let (lock, cond) = &*self.inner;
-        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cond
-            .wait_timeout_while(guard, timeout, |s| !s.1)
-            .unwrap_or_else(|e| e.into_inner());
-        guard.1
-    }
-}
-
-/// Spawns `cmd` in its own process group with stdout and stderr into one
-/// captured pipe. The command's copies of the write end are dropped before
-/// returning, so EOF means every holder is gone.
-fn spawn_captured(mut cmd: Command, stdin: Stdio) -> (Watched, Capture) {
-    let (reader, writer) = io::pipe().expect("create output pipe");
-    cmd.stdin(stdin)
-        .stdout(writer.try_clone().expect("clone output pipe"))
-        .stderr(writer)
-        .process_group(0);
-    let child = cmd.spawn();
-    drop(cmd);
-    let child = child.expect("spawn process");
-    (Watched::new(child), Capture::new(reader))
-}
-
-// ---------------------------------------------------------------------------
-// Small parsing and /proc helpers
-// ---------------------------------------------------------------------------
-
-/// Complete lines only: a line still being written may be cut short.
-fn lines(text: &str) -> impl DoubleEndedIterator<Item = &str> {
-    let end = text.rfind('\n').map_or(0, |i| i + 1);
-    text[..end].lines()
-}
-
-/// `KEY=VALUE` from the first complete line starting with `prefix`.
-fn field(text: &str, prefix: &str, key: &str) -> Option<String> {
-    let line = lines(text).find(|l| l.starts_with(prefix))?;
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-        .map(str::to_string)
-}
-
-/// The last (so highest) `tick N` printed so far, 0 before the first. On a
-/// terminal a tick may share its line with the shell's prompt (`jc$ tick 7`).
-fn last_tick(text: &str) -> u64 {
-    lines(text)
-        .rev()
-        .find_map(|l| l.rsplit_once("tick ")?.1.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Lines of `attach_parent`'s log.
-fn parent_log(text: &str) -> Vec<String> {
-    lines(text)
-        .filter(|l| l.starts_with("parent: "))
-        .map(str::to_string)
-        .collect()
-}
-
-fn status_field(pid: i32, name: &str) -> Option<String> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-        .map(|v| v.trim().to_string())
-}
-
-fn tracer_pid(pid: i32) -> Option<i32> {
-    status_field(pid, "TracerPid")?.parse().ok()
-}
-
-/// Thread ids of `pid` from /proc.
-fn tasks(pid: i32) -> Vec<i32> {
-    let mut tids: Vec<i32> = fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    tids.sort_unstable();
-    tids
-}
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 /// The system call a sleeping thread is blocked in (/proc/PID/task/TID/
 /// syscall), or None if it runs or is gone.
 fn blocked_in(pid: i32, tid: i32) -> Option<i64> {
     let text = fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok()?;
     text.split_whitespace().next()?.parse().ok()
-}
-
-/// Polls `cond` until it holds or `timeout` passes. Only for states the
-/// kernel exposes in /proc without any notification (a thread entering a
-/// blocking system call): the short pause is a poll interval, never a guess
-/// at how long something takes.
-fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// A FIFO (without the harness's reader: the program is its only reader).
-fn make_fifo(dir: &TempDir, name: &str) -> PathBuf {
-    let path = dir.file(name);
-    let c = std::ffi::CString::new(path.to_str().expect("utf-8 path")).expect("no NUL");
-    // SAFETY: c is a valid NUL-terminated path.
-    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
-    assert_eq!(rc, 0, "mkfifo: {}", io::Error::last_os_error());
-    path
-}
-
-/// Sends a one-byte command to `jobctl_ticker` ('r' calls rare(), 'q'
-/// exits). Non-blocking: the program holds the FIFO open for reading, so
-/// this cannot wait; if the program is gone it fails instead of hanging.
-fn ticker_command(ctl: &Path, c: u8) {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(ctl)
-        .expect("open the ticker's control FIFO");
-    f.write_all(&[c]).expect("write ticker command");
-}
-
-// ---------------------------------------------------------------------------
-// Programs under a logging parent
-// ---------------------------------------------------------------------------
-
-/// A test program started under `attach_parent`. Drop kills it (by PID,
-/// checked against its start time) and its parent.
-struct Program {
-    parent: Watched,
-    out: Capture,
-    stdin: Option<io::PipeWriter>,
-    pid: i32,
-    start: Option<u64>,
-}
-
-impl Program {
-    /// `attach_parent PROG ARGS`, stdin a pipe from the test; waits for the
-    /// program's `ready` line.
-    fn start(prog: &Path, args: &[&OsStr]) -> Program {
-        let (stdin_r, stdin_w) = io::pipe().expect("create stdin pipe");
-        let mut cmd = Command::new(program("attach_parent"));
-        cmd.arg(prog).args(args);
-        let (parent, out) = spawn_captured(cmd, Stdio::from(stdin_r));
-        let ready = out.wait_for(EVENT_TIMEOUT, |t| {
-            field(t, "ready ", "pid").is_some() && !parent_log(t).is_empty()
-        });
-        let text = out.text();
-        let pid: i32 = match field(&text, "ready ", "pid").and_then(|p| p.parse().ok()) {
-            Some(pid) if ready => pid,
-            _ => {
-                parent.kill(true);
-                panic!("{} did not get ready:\n{text}", prog.display());
-            }
-        };
-        let program = Program {
-            start: proc_start_time(pid),
-            parent,
-            out,
-            stdin: Some(stdin_w),
-            pid,
-        };
-        assert_eq!(
-            program.parent_log().first().map(String::as_str),
-            Some(format!("parent: child {pid}").as_str()),
-            "{text}"
-        );
-        program
-    }
-
-    fn text(&self) -> String {
-        self.out.text()
-    }
-
-    fn parent_log(&self) -> Vec<String> {
-        parent_log(&self.out.text())
-    }
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        if let Some(t) = self.start {
-            if proc_start_time(self.pid) == Some(t) {
-                // SAFETY: plain kill(2) of the process identified by start time.
-                unsafe { libc::kill(self.pid, libc::SIGKILL) };
-            }
-        }
-        self.parent.kill(true);
-    }
-}
-
-/// `jobctl_ticker CTL` under `attach_parent`, with what its `ready` line says.
-struct Ticker {
-    prog: Program,
-    counter: u64,
-    rare: u64,
-    ctl: PathBuf,
-}
-
-impl Ticker {
-    fn start(dir: &TempDir, name: &str) -> Ticker {
-        let ctl = make_fifo(dir, &format!("{name}.ctl"));
-        let prog = Program::start(&program("jobctl_ticker"), &[ctl.as_os_str()]);
-        let text = prog.text();
-        let addr = |key| {
-            field(&text, "ready ", key)
-                .and_then(|v| parse_u64(&v))
-                .unwrap_or_else(|| panic!("no {key} in ready line:\n{text}"))
-        };
-        Ticker {
-            counter: addr("counter"),
-            rare: addr("rare"),
-            prog,
-            ctl,
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        self.prog.pid
-    }
-
-    fn tick(&self) -> u64 {
-        last_tick(&self.prog.text())
-    }
-
-    /// Waits until the ticker prints a tick past `n`.
-    fn wait_tick_past(&self, n: u64) -> bool {
-        self.prog.out.wait_for(EVENT_TIMEOUT, |t| last_tick(t) > n)
-    }
-
-    fn command(&self, c: u8) {
-        ticker_command(&self.ctl, c);
-    }
-
-    /// Asserts it runs freely: a new tick, then rare() on request, and it is
-    /// not traced any more.
-    fn assert_runs_untraced(&self, what: &str) {
-        let now = self.tick();
-        assert!(
-            self.wait_tick_past(now + 3),
-            "{what}: the program makes no progress (state {:?}):\n{}",
-            proc_state(self.pid()),
-            self.prog.text()
-        );
-        assert_eq!(tracer_pid(self.pid()), Some(0), "{what}: still traced");
-        let rares = self.prog.text().matches("rare ").count();
-        self.command(b'r');
-        assert!(
-            self.prog
-                .out
-                .wait_for(EVENT_TIMEOUT, |t| t.matches("rare ").count() > rares),
-            "{what}: rare() did not run (a breakpoint left behind?):\n{}",
-            self.prog.text()
-        );
-        assert!(
-            matches!(proc_state(self.pid()), Some('S' | 'R')),
-            "{what}: state {:?}",
-            proc_state(self.pid())
-        );
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The server, attached
-// ---------------------------------------------------------------------------
-
-/// `SERVER --once --attach 127.0.0.1:0 PID`, killed (with its process group)
-/// on drop.
-struct AttachServer {
-    proc: Watched,
-    out: Capture,
-    port: u16,
-}
-
-impl AttachServer {
-    fn start(pid: i32) -> AttachServer {
-        let mut cmd = Command::new(server_path());
-        cmd.args(["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
-        let (proc, out) = spawn_captured(cmd, Stdio::null());
-        let ready = out.wait_for(STARTUP_TIMEOUT, |t| parse_listening_port(t).is_some());
-        let text = out.text();
-        let Some(port) = parse_listening_port(&text).filter(|_| ready) else {
-            proc.kill(true);
-            panic!("server did not start listening:\n{text}");
-        };
-        assert!(
-            text.contains(&format!("Attached; pid = {pid}\n")),
-            "no Attached line:\n{text}"
-        );
-        AttachServer { proc, out, port }
-    }
-
-    fn pid(&self) -> i32 {
-        self.proc.pid()
-    }
-
-    fn gdb(&self, file: &Path, cmds: &[&str]) -> GdbOutput {
-        run_gdb_at(self.port, Some(file), cmds, GDB_TIMEOUT)
-    }
-
-    /// Asserts that the server exits on its own (with `--once`).
-    fn assert_exits(&self, what: &str) {
-        let status = self.proc.wait_timeout(EVENT_TIMEOUT);
-        assert!(
-            status.is_some(),
-            "{what}: server still running:\n{}",
-            self.out.text()
-        );
-    }
-}
-
-impl Drop for AttachServer {
-    fn drop(&mut self) {
-        self.proc.kill(true);
-    }
-}
-
-/// Batch gdb running in the background (for commands that block, such as
-/// `continue`, while the test acts), killed with its process group on drop.
-struct BackgroundGdb {
-    proc: Watched,
-    out: Capture,
-}
-
-impl BackgroundGdb {
-    /// `gdb -nx -batch` with the harness's settings, `TARGET` (a whole
-    /// `target remote ...` command), then `cmds`, with `file` loaded.
-    fn start(target: &OsStr, file: &Path, cmds: &[&str]) -> BackgroundGdb {
-        let mut cmd = Command::new("gdb");
-        cmd.args(["-nx", "-batch"])
-            .args(["-ex", "set confirm off"])
-            .args(["-ex", "set pagination off"])
-            .args(["-ex", "set width 0"])
-            .args(["-ex", "set debuginfod enabled off"])
-            .arg("-ex")
-            .arg(target)
-            .env("LC_ALL", "C")
-            .env_remove("DEBUGINFOD_URLS");
-        for c in cmds {
-            cmd.args(["-ex", c]);
-        }
-        cmd.arg(file);
-        let (proc, out) = spawn_captured(cmd, Stdio::null());
-        BackgroundGdb { proc, out }
-    }
-
-    fn tcp(port: u16, file: &Path, cmds: &[&str]) -> BackgroundGdb {
-        BackgroundGdb::start(
-            OsStr::new(&format!("target remote 127.0.0.1:{port}")),
-            file,
-            cmds,
-        )
-    }
-
-    /// Waits for gdb to finish (killing it at the timeout).
-    fn finish(self) -> GdbOutput {
-        let status = self.proc.wait_timeout(GDB_TIMEOUT);
-        if status.is_none() {
-            self.proc.signal(libc::SIGKILL, true);
-        }
-        self.out.wait_eof(Duration::from_secs(5));
-        GdbOutput {
-            text: self.out.text(),
-            status,
-        }
-    }
-
-    /// Kills gdb (and its process group) as a crash would.
-    fn kill(&self) {
-        self.proc.signal(libc::SIGKILL, true);
-        self.proc.kill(false);
-    }
-}
-
-impl Drop for BackgroundGdb {
-    fn drop(&mut self) {
-        self.proc.signal(libc::SIGKILL, true);
-    }
-}
-
-fn shell_quote(s: &OsStr) -> OsString {
-    let mut q = OsString::from("'");
-    q.push(s.to_string_lossy().replace('\'', "'\\''"));
-    q.push("'");
-    q
 }
 
 // ---------------------------------------------------------------------------
@@ -515,7 +59,7 @@ fn start_blockers() -> (Program, Vec<(&'static str, i32)>) {
     let tids: Vec<(&str, i32)> = BLOCKERS
         .iter()
         .map(|(name, _)| {
-            let tid = field(&text, &format!("thread {name} "), "tid")
+            let tid = line_field(&text, &format!("thread {name} "), "tid")
                 .and_then(|t| t.parse().ok())
                 .unwrap_or_else(|| panic!("no tid for {name}:\n{text}"));
             (*name, tid)
@@ -544,17 +88,15 @@ fn assert_blocked(prog: &Program, tids: &[(&str, i32)], when: &str) {
 /// Releases the blockers and checks that none of them returned before its
 /// release, and that the real parent saw no stop or continue.
 fn release_and_check_blockers(mut prog: Program) {
-    let mut stdin = prog.stdin.take().expect("stdin pipe");
-    stdin.write_all(b"x").expect("release the program");
+    prog.write_stdin(b"x");
     assert!(
-        prog.out
-            .wait_for(EVENT_TIMEOUT, |t| t.contains("parent: exited")),
+        prog.wait_for(EVENT_TIMEOUT, |t| t.contains("parent: exited")),
         "program did not finish after its release:\n{}",
         prog.text()
     );
     let text = prog.text();
     let result = |name: &str, key: &str| -> i64 {
-        field(&text, &format!("result {name} "), key)
+        line_field(&text, &format!("result {name} "), key)
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("no result {name} {key}:\n{text}"))
     };
@@ -643,9 +185,12 @@ fn attach_sees_named_threads_and_sends_no_signal() {
 fn attach_over_stdio() {
     let (prog, tids) = start_blockers();
     let pid = prog.pid;
-    let mut target = OsString::from("target remote | exec ");
-    target.push(shell_quote(server_path().as_os_str()));
-    target.push(format!(" --attach - {pid}"));
+    let pid_arg = pid.to_string();
+    let target = stdio_target(&[
+        OsStr::new("--attach"),
+        OsStr::new("-"),
+        OsStr::new(&pid_arg),
+    ]);
     let gdb = BackgroundGdb::start(
         &target,
         &program("attach_blockers"),
@@ -677,7 +222,7 @@ fn refused_attach(prefix: &[&str], pid: i32) -> (Option<std::process::ExitStatus
         None => Command::new(server_path()),
     };
     cmd.args(["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
-    let (proc, out) = spawn_captured(cmd, Stdio::null());
+    let (proc, out) = spawn_captured(cmd).expect("spawn the server");
     let status = proc.wait_timeout(EVENT_TIMEOUT);
     if status.is_none() {
         proc.kill(true);
@@ -766,7 +311,7 @@ fn attach_to_process_under_strace_is_refused() {
     let ticker = Ticker::start(&dir, "t");
     let mut cmd = Command::new("strace");
     cmd.args(["-o", "/dev/null", "-p", &ticker.pid().to_string()]);
-    let (strace, strace_out) = spawn_captured(cmd, Stdio::null());
+    let (strace, strace_out) = spawn_captured(cmd).expect("spawn strace");
     assert!(
         strace_out.wait_for(EVENT_TIMEOUT, |t| t.contains("attached")),
         "strace did not attach:\n{}",
@@ -918,9 +463,9 @@ fn killed_server_leaves_the_attached_process_alive() {
     // The debug server dies (a crash, kill -9): the kernel detaches the
     // program; it must not take the program with it (an attached process
     // belongs to someone else; PTRACE_O_EXITKILL is for launched ones).
-    server.proc.kill(true);
+    server.kill();
     let now = ticker.tick();
-    ticker.prog.out.wait_for(EVENT_TIMEOUT, |t| {
+    ticker.prog.wait_for(EVENT_TIMEOUT, |t| {
         last_tick(t) > now + 3 || t.contains("parent: killed")
     });
     assert!(
@@ -934,16 +479,11 @@ fn killed_server_leaves_the_attached_process_alive() {
 #[test]
 fn launched_process_is_killed_by_gdb_kill() {
     let dir = TempDir::new("attach-launchkill");
-    let ctl = make_fifo(&dir, "ctl");
-    let server = Server::launch(&program("jobctl_ticker"), &[ctl.to_str().expect("utf-8")]);
+    let (server, _ctl) = launch_ticker(&dir);
     let pid = server.inferior_pid;
     let gdb = server.gdb(&["break tick", "continue", "kill"]);
     gdb.assert_contains("Breakpoint 1, tick (n=1)");
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) killed]"));
-    assert!(
-        server.wait_exit(EVENT_TIMEOUT).is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after kill");
     assert_eq!(proc_state(pid), None, "program still there");
 }

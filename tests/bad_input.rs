@@ -135,14 +135,8 @@ fn assert_session_works(client: &mut RspClient) {
 #[test]
 fn garbage_bad_checksum_and_unknown_packets_leave_the_session_usable() {
     // Without --once, so that a real gdb session can follow the raw one.
-    let dir = TempDir::new("garbage");
-    let result = dir.file("result");
-    let server = Server::launch_with(
-        &[],
-        "127.0.0.1:0",
-        &program("basic"),
-        &[result.to_str().unwrap()],
-    );
+    let run = ResultRun::launch_with(&[], "garbage", "basic", &[]);
+    let server = &run.server;
     {
         let mut client = server.rsp();
         client.send_raw(&garbage(4096)).unwrap();
@@ -164,7 +158,7 @@ fn garbage_bad_checksum_and_unknown_packets_leave_the_session_usable() {
     let gdb = server.gdb(&["break add", "continue", "p a + b", "continue"]);
     assert_eq!(gdb.value(1), "5", "{}", gdb.text);
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&result), "r=5 f=5 s=45 counter=110\n");
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
@@ -183,10 +177,7 @@ fn garbage_then_valid_packets_on_one_connection() {
     client
         .wait_closed(EVENT_TIMEOUT)
         .expect("server closes after k");
-    assert!(
-        server.wait_exit(EVENT_TIMEOUT).is_some(),
-        "server still running"
-    );
+    server.assert_exits("after k");
     assert_eq!(proc_state(server.inferior_pid), None);
 }
 

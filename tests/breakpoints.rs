@@ -5,30 +5,10 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-
-struct Run {
-    server: Server,
-    result: PathBuf,
-    _dir: TempDir,
-}
-
-fn launch_basic() -> Run {
-    let dir = TempDir::new("bp");
-    let result = dir.file("result");
-    let server = Server::launch(&program("basic"), &[result.to_str().unwrap()]);
-    Run {
-        server,
-        result,
-        _dir: dir,
-    }
-}
-
-const GOOD_RESULT: &str = "r=5 f=5 s=45 counter=110\n";
 
 #[test]
 fn break_at_function_reports_arguments_and_location() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let gdb = run
         .server
         .gdb(&["break add", "continue", "bt", "p a + b", "continue"]);
@@ -45,12 +25,12 @@ fn break_at_function_reports_arguments_and_location() {
         "[Inferior 1 (process {}) exited normally]",
         run.server.inferior_pid
     ));
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn breakpoint_in_a_loop_hits_every_iteration() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let body = format!("break {}", loc("basic", "LOOP_BODY"));
     let gdb = run.server.gdb(&[
         &body,
@@ -68,24 +48,24 @@ fn breakpoint_in_a_loop_hits_every_iteration() {
     assert_eq!(gdb.value(2), "1");
     gdb.assert_contains("breakpoint already hit 3 times");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn breakpoint_hit_all_iterations_leaves_the_computation_intact() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let body = format!("break {}", loc("basic", "LOOP_BODY"));
     let mut cmds = vec![body.as_str()];
     cmds.extend(std::iter::repeat_n("continue", 11));
     let gdb = run.server.gdb(&cmds);
     assert_eq!(gdb.count("Breakpoint 1, sum_to (n=10)"), 10, "{}", gdb.text);
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn conditional_breakpoint_stops_only_when_true() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let body = format!("break {} if i == 7", loc("basic", "LOOP_BODY"));
     let gdb = run
         .server
@@ -95,12 +75,12 @@ fn conditional_breakpoint_stops_only_when_true() {
     assert_eq!(gdb.value(2), "21");
     assert_eq!(gdb.value(3), "7");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn tbreak_stops_once_and_disappears() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let gdb = run
         .server
         .gdb(&["tbreak five", "continue", "info breakpoints", "continue"]);
@@ -108,12 +88,12 @@ fn tbreak_stops_once_and_disappears() {
     gdb.assert_contains(&format!("{}\t\treturn 5;", line_of("basic", "FIVE_BODY")));
     gdb.assert_contains("No breakpoints or watchpoints.");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn until_and_advance_run_to_a_location() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let done = line_of("basic", "LOOP_DONE");
     let gdb = run.server.gdb(&[
         "break sum_to",
@@ -145,12 +125,12 @@ fn until_and_advance_run_to_a_location() {
     ));
     assert_eq!(gdb.value(4), "10");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn finish_prints_the_returned_value() {
-    let run = launch_basic();
+    let run = ResultRun::basic("bp");
     let gdb = run.server.gdb(&[
         "break five",
         "continue",
@@ -167,5 +147,5 @@ fn finish_prints_the_returned_value() {
     // Back in main, after the call, before the assignment; then assigned.
     assert_eq!(gdb.value(3), "5");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }

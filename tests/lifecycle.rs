@@ -7,8 +7,6 @@ mod common;
 use common::rsp::REPLY_TIMEOUT;
 use common::*;
 
-const GOOD_RESULT: &str = "r=5 f=5 s=45 counter=110\n";
-
 #[test]
 fn kill_kills_and_reaps_the_program() {
     let server = Server::launch(&program("basic"), &[]);
@@ -25,12 +23,7 @@ fn kill_kills_and_reaps_the_program() {
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) killed]"));
     gdb.assert_contains(&format!("gone-{pid}"));
     gdb.assert_contains("The program has no registers now.");
-    let status = server.wait_exit(EVENT_TIMEOUT);
-    assert!(
-        status.is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after kill");
     assert_eq!(proc_state(pid), None);
     // Killed before it could print anything.
     assert!(
@@ -42,9 +35,8 @@ fn kill_kills_and_reaps_the_program() {
 
 #[test]
 fn detach_lets_the_program_finish_without_breakpoints() {
-    let dir = TempDir::new("detach");
-    let result = dir.file("result");
-    let server = Server::launch(&program("basic"), &[result.to_str().unwrap()]);
+    let run = ResultRun::basic("detach");
+    let server = &run.server;
     let pid = server.inferior_pid;
     // bump() and the loop run after the detach: a breakpoint left behind
     // would kill the program with SIGTRAP before it writes its result.
@@ -65,25 +57,16 @@ fn detach_lets_the_program_finish_without_breakpoints() {
     );
     let out = server.output();
     assert!(out.contains("basic done r=5 f=5 s=45 counter=110"), "{out}");
-    assert_eq!(read_result(&result), GOOD_RESULT);
-    assert!(
-        server.wait_exit(EVENT_TIMEOUT).is_some(),
-        "server still running"
-    );
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
+    server.assert_exits("after the program finished");
 }
 
 #[test]
 fn detach_removes_breakpoints_gdb_left_inserted() {
     // gdb itself removes its breakpoints before `D`; a raw client does not,
     // so this checks that the server removes what is still inserted.
-    let dir = TempDir::new("rawdetach");
-    let result = dir.file("result");
-    let server = Server::launch_with(
-        &[],
-        "127.0.0.1:0",
-        &program("basic"),
-        &[result.to_str().unwrap()],
-    );
+    let run = ResultRun::launch_with(&[], "rawdetach", "basic", &[]);
+    let server = &run.server;
     let gdb = server.gdb(&[
         "break main",
         "continue",
@@ -130,7 +113,7 @@ fn detach_removes_breakpoints_gdb_left_inserted() {
     if is_gnu_gdbserver() {
         return;
     }
-    assert_eq!(read_result(&result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
@@ -172,9 +155,6 @@ fn ctrl_c_stops_a_running_program_with_sigint() {
     client
         .wait_closed(EVENT_TIMEOUT)
         .expect("server closes after k");
-    assert!(
-        server.wait_exit(EVENT_TIMEOUT).is_some(),
-        "server still running"
-    );
+    server.assert_exits("after k");
     assert_eq!(proc_state(pid), None);
 }

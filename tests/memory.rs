@@ -53,9 +53,8 @@ fn examine_stack_memory_and_registers_agree() {
 
 #[test]
 fn writing_a_global_changes_what_the_program_does() {
-    let dir = TempDir::new("setvar");
-    let result = dir.file("result");
-    let server = Server::launch(&program("basic"), &[result.to_str().unwrap()]);
+    let run = ResultRun::basic("setvar");
+    let server = &run.server;
     let gdb = server.gdb(&[
         "break main",
         "continue",
@@ -80,7 +79,7 @@ fn writing_a_global_changes_what_the_program_does() {
         server.output()
     );
     // counter started at 7: 7 + 10 loop iterations + 100 from bump().
-    assert_eq!(read_result(&result), "r=5 f=5 s=45 counter=117\n");
+    assert_eq!(read_result(&run.result), "r=5 f=5 s=45 counter=117\n");
 }
 
 #[test]

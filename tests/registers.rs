@@ -9,23 +9,9 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 
-struct Run {
-    server: Server,
-    result: PathBuf,
-    _dir: TempDir,
-}
-
-fn launch_regs() -> Run {
-    let dir = TempDir::new("regs");
-    let result = dir.file("result");
-    let server = Server::launch(&program("regs"), &[result.to_str().unwrap()]);
-    Run {
-        server,
-        result,
-        _dir: dir,
-    }
+fn launch_regs() -> ResultRun {
+    ResultRun::launch("regs", "regs", &[])
 }
 
 /// The `vec=...` lanes and other `key=value` fields of the result file.

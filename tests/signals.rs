@@ -5,27 +5,14 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 
-struct Run {
-    server: Server,
-    log: PathBuf,
-    _dir: TempDir,
+/// `signals MODE LOG`: the program logs the signals its handlers saw.
+fn launch_signals(mode: &str) -> ResultRun {
+    ResultRun::launch("sig", "signals", &[mode])
 }
 
-fn launch_signals(mode: &str) -> Run {
-    let dir = TempDir::new("sig");
-    let log = dir.file("log");
-    let server = Server::launch(&program("signals"), &[mode, log.to_str().unwrap()]);
-    Run {
-        server,
-        log,
-        _dir: dir,
-    }
-}
-
-fn handler_log(run: &Run) -> String {
-    std::fs::read_to_string(&run.log).unwrap_or_default()
+fn handler_log(run: &ResultRun) -> String {
+    std::fs::read_to_string(&run.result).unwrap_or_default()
 }
 
 #[test]

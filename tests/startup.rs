@@ -131,10 +131,8 @@ fn stdio_mode_runs_the_program_and_passes_its_output() {
 
 #[test]
 fn without_once_the_server_listens_again_and_keeps_the_program() {
-    let prog = program("basic");
-    let dir = TempDir::new("relisten");
-    let result = dir.file("result");
-    let server = Server::launch_with(&[], "127.0.0.1:0", &prog, &[result.to_str().unwrap()]);
+    let run = ResultRun::launch_with(&[], "relisten", "basic", &[]);
+    let server = &run.server;
     let first = server.gdb(&[
         "break add",
         "continue",
@@ -160,7 +158,7 @@ fn without_once_the_server_listens_again_and_keeps_the_program() {
         "[Inferior 1 (process {}) exited normally]",
         server.inferior_pid
     ));
-    assert_eq!(read_result(&result), "r=5 f=5 s=45 counter=1110\n");
+    assert_eq!(read_result(&run.result), "r=5 f=5 s=45 counter=1110\n");
     assert_eq!(exit_code(server.wait_exit(EVENT_TIMEOUT)), 0);
 }
 
@@ -173,12 +171,7 @@ fn server_exits_after_the_program_exits() {
         "[Inferior 1 (process {}) exited with code 03]",
         server.inferior_pid
     ));
-    let status = server.wait_exit(EVENT_TIMEOUT);
-    assert!(
-        status.is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after the program exited");
     assert!(
         server.output().contains("Child exited with status 3\n"),
         "{}",

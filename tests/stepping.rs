@@ -7,27 +7,7 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::time::Duration;
-
-struct Run {
-    server: Server,
-    result: PathBuf,
-    _dir: TempDir,
-}
-
-fn launch_basic() -> Run {
-    let dir = TempDir::new("step");
-    let result = dir.file("result");
-    let server = Server::launch(&program("basic"), &[result.to_str().unwrap()]);
-    Run {
-        server,
-        result,
-        _dir: dir,
-    }
-}
-
-const GOOD_RESULT: &str = "r=5 f=5 s=45 counter=110\n";
 
 /// Addresses of the instructions listed by `x/Ni` (lines `   0xADDR <...>:`
 /// or `=> 0xADDR <...>:`).
@@ -45,7 +25,7 @@ fn insn_addresses(listing: &str) -> Vec<u64> {
 
 #[test]
 fn stepi_executes_exactly_one_instruction() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let gdb = run.server.gdb(&[
         "break main",
         "continue",
@@ -65,7 +45,7 @@ fn stepi_executes_exactly_one_instruction() {
 
 #[test]
 fn stepi_enters_a_call_and_nexti_steps_over_it() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let call_add = format!("break {}", loc("basic", "CALL_ADD"));
     // At CALL_ADD: mov $3,%esi; mov $2,%edi; call add.
     let gdb = run.server.gdb(&[
@@ -90,7 +70,7 @@ fn stepi_enters_a_call_and_nexti_steps_over_it() {
     assert_eq!(gdb.value(2), "5", "{}", gdb.text);
     gdb.assert_contains("main + ");
 
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let gdb = run.server.gdb(&[
         &call_add,
         "continue",
@@ -106,7 +86,7 @@ fn stepi_enters_a_call_and_nexti_steps_over_it() {
 
 #[test]
 fn step_enters_a_function() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let gdb = run.server.gdb(&[
         &format!("break {}", loc("basic", "CALL_ADD")),
         "continue",
@@ -121,12 +101,12 @@ fn step_enters_a_function() {
     ));
     gdb.assert_contains("#0  add (a=2, b=3) at ");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn next_steps_over_calls_and_loops() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let gdb = run.server.gdb(&[
         &format!("break {}", loc("basic", "CALL_ADD")),
         "continue",
@@ -152,12 +132,12 @@ fn next_steps_over_calls_and_loops() {
     gdb.assert_contains("#0  main (argc=2, argv=0x");
     gdb.assert_lacks("sum_to (n=10) at ");
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn next_follows_a_loop_around_its_back_edge() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let body = line_of("basic", "LOOP_BODY");
     let gdb = run.server.gdb(&[
         &format!("break {body}"),
@@ -184,12 +164,12 @@ fn next_follows_a_loop_around_its_back_edge() {
         gdb.text
     );
     gdb.assert_contains("exited normally");
-    assert_eq!(read_result(&run.result), GOOD_RESULT);
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
 
 #[test]
 fn inferior_calls_return_values_and_keep_side_effects() {
-    let run = launch_basic();
+    let run = ResultRun::basic("step");
     let gdb = run.server.gdb(&[
         "break main",
         "continue",

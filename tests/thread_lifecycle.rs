@@ -9,22 +9,12 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
 /// A hang here is the failure being tested for: fail well before the
 /// harness's general safety net.
 const SHORT_GDB_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// gdb commands that echo `MARK-begin`, run `cmds`, then echo `MARK-end`,
-/// so [`GdbOutput::section`] can find their output.
-fn marked(mark: &str, cmds: &[&str]) -> Vec<String> {
-    let mut v = vec![format!("echo {mark}-begin\\n")];
-    v.extend(cmds.iter().map(|c| c.to_string()));
-    v.push(format!("echo {mark}-end\\n"));
-    v
-}
 
 /// The kernel thread ids of the rows of `info threads` output (gdb shows a
 /// remote thread as `Thread PID.TID`, or `Thread 0x... (LWP TID)`).
@@ -64,7 +54,7 @@ fn leader_pthread_exit_keeps_the_process_debuggable() {
     let pid = server.inferior_pid;
     let mut cmds: Vec<String> = vec!["break after_leader_exit".into(), "continue".into()];
     cmds.extend(marked("threads", &["info threads"]));
-    cmds.extend(marked("bt", &["bt", "print spins"]));
+    cmds.extend(marked("bt", &["bt", "print counters[0]"]));
     cmds.push("continue".into());
     let gdb = run(&server, &cmds);
     assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
@@ -83,12 +73,7 @@ fn leader_pthread_exit_keeps_the_process_debuggable() {
     assert!(bt.contains("$1 = "), "{bt}");
     // exit(5) from the worker: the process's code, not the leader's 0.
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 05]"));
-    let status = server.wait_exit(EVENT_TIMEOUT);
-    assert!(
-        status.is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after the program ended");
     assert_eq!(proc_state(pid), None);
 }
 
@@ -112,36 +97,43 @@ fn exit_group_from_a_non_leader_thread_ends_the_process() {
     gdb.assert_lacks("Program received signal");
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 07]"));
     gdb.assert_contains(&format!("gone-{pid}"));
-    let status = server.wait_exit(EVENT_TIMEOUT);
-    assert!(
-        status.is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after the program ended");
 }
 
-/// Launches threads_exec with the exec target and a result file for it.
-fn launch_exec(dir: &TempDir) -> (Server, PathBuf, String) {
+/// Launches threads_exec with the exec target (returned as text) and a
+/// result file for it.
+fn launch_exec(tag: &str) -> (ResultRun, String) {
     let target = program("threads_exec_target");
     let target = target.to_str().expect("utf-8 path").to_string();
-    let result = dir.file("result");
-    let server = Server::launch(
-        &program("threads_exec"),
-        &[&target, result.to_str().expect("utf-8 path")],
+    (ResultRun::launch(tag, "threads_exec", &[&target]), target)
+}
+
+/// Checks that the exec target ran in process `pid` from its main() to its
+/// end (exit code 3, its result file written), with no signal on the way.
+#[track_caller]
+fn assert_exec_target_ran(gdb: &GdbOutput, exec: &ResultRun, pid: i32) {
+    gdb.assert_contains(&format!(
+        "threads_exec_target.c:{}",
+        line_of("threads_exec_target", "TARGET_MAIN")
+    ));
+    gdb.assert_lacks("Program received signal");
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 03]"));
+    assert_eq!(
+        read_result(&exec.result),
+        format!("exec target pid={pid}\n")
     );
-    (server, result, target)
 }
 
 #[test]
 fn exec_from_a_non_leader_thread_is_caught_and_reaches_the_new_main() {
-    let dir = TempDir::new("exec");
-    let (server, result, target) = launch_exec(&dir);
+    let (exec, target) = launch_exec("exec");
+    let server = &exec.server;
     let pid = server.inferior_pid;
     let mut cmds: Vec<String> = vec!["catch exec".into(), "continue".into()];
     cmds.extend(marked("after-exec", &["info threads"]));
     cmds.extend(["break main".into(), "continue".into(), "bt".into()]);
     cmds.push("continue".into());
-    let gdb = run(&server, &cmds);
+    let gdb = run(server, &cmds);
     assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
     gdb.assert_contains(&format!("process {pid} is executing new program: {target}"));
     gdb.assert_contains(&format!("Catchpoint 1 (exec'd {target}), "));
@@ -149,19 +141,13 @@ fn exec_from_a_non_leader_thread_is_caught_and_reaches_the_new_main() {
     let after = gdb.section("after-exec");
     assert_eq!(listed_tids(&after, pid), [pid], "{after}");
     gdb.assert_contains("Breakpoint 2, main (argc=2, argv=0x");
-    gdb.assert_contains(&format!(
-        "threads_exec_target.c:{}",
-        line_of("threads_exec_target", "TARGET_MAIN")
-    ));
-    gdb.assert_lacks("Program received signal");
-    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 03]"));
-    assert_eq!(read_result(&result), format!("exec target pid={pid}\n"));
+    assert_exec_target_ran(&gdb, &exec, pid);
 }
 
 #[test]
 fn breakpoint_on_main_is_hit_again_in_the_program_a_thread_execs() {
-    let dir = TempDir::new("exec-bp");
-    let (server, result, target) = launch_exec(&dir);
+    let (exec, target) = launch_exec("exec-bp");
+    let server = &exec.server;
     let pid = server.inferior_pid;
     // No catchpoint: gdb follows the exec silently and re-sets `main` in
     // the new program, which needs the exec event and a working new
@@ -173,18 +159,12 @@ fn breakpoint_on_main_is_hit_again_in_the_program_a_thread_execs() {
         "info threads".into(),
         "continue".into(),
     ];
-    let gdb = run(&server, &cmds);
+    let gdb = run(server, &cmds);
     assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
     gdb.assert_contains("Breakpoint 1, main (argc=3, argv=0x");
     gdb.assert_contains(&format!("process {pid} is executing new program: {target}"));
     gdb.assert_contains("Breakpoint 1, main (argc=2, argv=0x");
-    gdb.assert_contains(&format!(
-        "threads_exec_target.c:{}",
-        line_of("threads_exec_target", "TARGET_MAIN")
-    ));
-    gdb.assert_lacks("Program received signal");
-    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 03]"));
-    assert_eq!(read_result(&result), format!("exec target pid={pid}\n"));
+    assert_exec_target_ran(&gdb, &exec, pid);
 }
 
 /// Checks the end of a program killed from outside: gdb's report, the
@@ -195,12 +175,7 @@ fn assert_killed_from_outside(server: &Server, gdb: &GdbOutput) {
     gdb.assert_contains("Program terminated with signal SIGKILL, Killed.");
     gdb.assert_contains("The program no longer exists.");
     gdb.assert_contains(&format!("gone-{pid}"));
-    let status = server.wait_exit(EVENT_TIMEOUT);
-    assert!(
-        status.is_some(),
-        "server still running:\n{}",
-        server.output()
-    );
+    server.assert_exits("after the program ended");
     assert_eq!(proc_state(pid), None);
 }
 

@@ -11,12 +11,7 @@ mod common;
 use common::rsp::RspClient;
 use common::*;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// Parked threads; with main and the hitter the program has two more.
@@ -143,80 +138,6 @@ fn report(server: &Path, t: &Timings) {
     );
 }
 
-/// A server other than the one under test (for RGDB_COMPARE), started on
-/// 127.0.0.1:0 like [`Server`]; kills its program and itself on drop.
-struct OtherServer {
-    proc: Watched,
-    port: u16,
-    inferior_pid: i32,
-    inferior_start: Option<u64>,
-}
-
-impl OtherServer {
-    fn launch(server: &Path, prog: &Path, args: &[&str]) -> OtherServer {
-        let (reader, writer) = std::io::pipe().expect("pipe");
-        let mut cmd = Command::new(server);
-        cmd.arg("--once")
-            .arg("127.0.0.1:0")
-            .arg(prog)
-            .args(args)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(writer.try_clone().expect("dup pipe"))
-            .stderr(writer);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", server.display()));
-        drop(cmd); // our copies of the write end: EOF when the server's go
-        let proc = Watched::new(child);
-        let text = Arc::new((Mutex::new(String::new()), Condvar::new()));
-        let feed = text.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(reader).lines() {
-                let Ok(line) = line else { break };
-                let (lock, cond) = &*feed;
-                let mut t = lock.lock().unwrap_or_else(|e| e.into_inner());
-                t.push_str(&line);
-                t.push('\n');
-                cond.notify_all();
-            }
-        });
-        let (lock, cond) = &*text;
-        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cond
-            .wait_timeout_while(guard, STARTUP_TIMEOUT, |t| {
-                parse_listening_port(t).is_none() || parse_created_pid(t).is_none()
-            })
-            .unwrap_or_else(|e| e.into_inner());
-        let (Some(port), Some(pid)) = (parse_listening_port(&guard), parse_created_pid(&guard))
-        else {
-            let out = guard.clone();
-            drop(guard);
-            proc.kill(true);
-            panic!("{} did not start:\n{out}", server.display());
-        };
-        OtherServer {
-            proc,
-            port,
-            inferior_pid: pid,
-            inferior_start: proc_start_time(pid),
-        }
-    }
-}
-
-impl Drop for OtherServer {
-    fn drop(&mut self) {
-        // The program first (only if it is still the same process).
-        if self.inferior_start.is_some()
-            && proc_start_time(self.inferior_pid) == self.inferior_start
-        {
-            // SAFETY: plain kill(2) of the identified program.
-            unsafe { libc::kill(self.inferior_pid, libc::SIGKILL) };
-        }
-        self.proc.kill(true);
-    }
-}
-
 #[test]
 fn a_thousand_parked_threads_are_listed_backtraced_and_continued() {
     let prog = program("threads_parked");
@@ -226,7 +147,7 @@ fn a_thousand_parked_threads_are_listed_backtraced_and_continued() {
     drop(server);
     if std::env::var_os("RGDB_COMPARE").is_some_and(|v| v == "1") {
         let gnu = Path::new("/usr/bin/gdbserver");
-        let other = OtherServer::launch(gnu, &prog, &[PARKED_ARG]);
+        let other = Server::launch_binary(gnu, &prog, &[PARKED_ARG]);
         check_and_time(gnu, other.port, &prog, other.inferior_pid);
     }
     eprintln!("scale test took {:?}", started.elapsed());
@@ -265,15 +186,7 @@ fn ctrl_c_stops_a_thousand_and_two_threads() {
     assert!(reply.contains("thread:"), "{reply}");
     // Every thread of the program (all exist once it says ready) is in
     // traced stop.
-    let tasks: Vec<(String, Option<char>)> = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .expect("read task dir")
-        .flatten()
-        .map(|e| {
-            let tid = e.file_name().to_string_lossy().into_owned();
-            let state = proc_stat_fields_of_task(pid, &tid);
-            (tid, state)
-        })
-        .collect();
+    let tasks = task_states(pid);
     assert_eq!(tasks.len(), PARKED + 2, "tasks of the program");
     let running: Vec<_> = tasks.iter().filter(|(_, s)| *s != Some('t')).collect();
     assert!(
@@ -285,10 +198,4 @@ fn ctrl_c_stops_a_thousand_and_two_threads() {
         .expect("vKill reply");
     assert_eq!(kill, "OK");
     assert_eq!(proc_state(pid), None, "program left behind after vKill");
-}
-
-/// State letter of thread TID of process PID.
-fn proc_stat_fields_of_task(pid: i32, tid: &str) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].chars().next()
 }

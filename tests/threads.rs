@@ -78,15 +78,6 @@ fn thread_rows(text: &str) -> Vec<ThreadRow> {
     rows
 }
 
-/// gdb commands that echo `MARK-begin`, run `cmds`, then echo `MARK-end`,
-/// so [`GdbOutput::section`] can find their output.
-fn marked(mark: &str, cmds: &[&str]) -> Vec<String> {
-    let mut v = vec![format!("echo {mark}-begin\\n")];
-    v.extend(cmds.iter().map(|c| c.to_string()));
-    v.push(format!("echo {mark}-end\\n"));
-    v
-}
-
 /// Writes a gdb script (for what `-ex` cannot express: breakpoint
 /// `commands`, `if`) and returns the `source` command that runs it.
 fn script(dir: &TempDir, name: &str, lines: &[&str]) -> String {
@@ -109,26 +100,6 @@ fn int_array(value: &str) -> Vec<u64> {
                 .unwrap_or_else(|_| panic!("not an integer array: {value:?}"))
         })
         .collect()
-}
-
-/// The TIDs under /proc/PID/task with their state letters.
-fn task_states(pid: i32) -> Vec<(i32, Option<char>)> {
-    let dir = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap_or_else(|e| panic!("/proc/{pid}/task: {e}"));
-    let mut tasks: Vec<(i32, Option<char>)> = dir
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .map(|tid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok();
-            let state = stat.and_then(|s| {
-                let after = &s[s.rfind(')')? + 2..];
-                after.chars().next()
-            });
-            (tid, state)
-        })
-        .collect();
-    tasks.sort();
-    tasks
 }
 
 #[test]

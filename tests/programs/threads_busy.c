@@ -11,17 +11,7 @@
 #include <stdlib.h>
 
 #define NSPIN 3
-
-volatile unsigned long counters[NSPIN];
-
-static void *spinner(void *arg)
-{
-	int idx = (int)(long)arg;
-
-	for (;;)
-		counters[idx]++;
-	return NULL;
-}
+#include "common.h"
 
 static unsigned long sum(void)
 {
@@ -57,8 +47,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 2;
-	for (long i = 0; i < NSPIN; i++)
-		pthread_create(&t[i], NULL, spinner, (void *)i);
+	start_spinners(t);
 	pthread_create(&r, NULL, reporter, argv[1]);
 	pthread_join(r, NULL);
 	return 0;

@@ -4,39 +4,25 @@
  * calls execl(argv[1], argv[1], argv[2], NULL): the kernel kills every other
  * thread, the worker takes over the leader's thread id, and the new program
  * (threads_exec_target) runs in the same process. Exits 4 if exec fails. */
-#include <pthread.h>
+#include "common.h"
 #include <stdlib.h>
 #include <unistd.h>
 
 static char **args;
-volatile unsigned long spins;
-
-static void *spinner(void *arg)
-{
-	(void)arg;
-	for (;;)
-		spins++;
-	return NULL;
-}
 
 static void *worker(void *arg)
 {
 	(void)arg;
-	while (spins < 1000)
-		;
+	wait_for_spinner();
 	execl(args[1], args[1], args[2], (char *)NULL); /* EXEC */
 	exit(4);
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t s, w;
-
 	if (argc < 3)
 		return 2;
 	args = argv;
-	pthread_create(&s, NULL, spinner, NULL);
-	pthread_create(&w, NULL, worker, NULL);
-	pthread_join(w, NULL);
+	run_beside_spinner(worker);
 	return 0;
 }

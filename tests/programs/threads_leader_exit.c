@@ -8,26 +8,17 @@
  * the leader is not a zombie within ten seconds it exits 3 instead. The
  * worker also waits until the spinner has run, so the spinner is inside
  * spinner() at the breakpoint. */
-#include <pthread.h>
+#include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static pthread_t leader;
-volatile unsigned long spins;
 
 __attribute__((noinline)) void after_leader_exit(char state)
 {
 	__asm__ volatile("" ::"r"(state) : "memory"); /* AFTER_LEADER_EXIT */
-}
-
-static void *spinner(void *arg)
-{
-	(void)arg;
-	for (;;)
-		spins++;
-	return NULL;
 }
 
 /* State letter of the thread-group leader, or '?' if unreadable. */
@@ -63,19 +54,17 @@ static void *worker(void *arg)
 	}
 	if (state != 'Z')
 		exit(3);
-	/* The spinner really runs alongside (is past its thread start). */
-	while (spins < 1000)
-		;
+	wait_for_spinner();
 	after_leader_exit(state);
 	exit(5);
 }
 
 int main(void)
 {
-	pthread_t s, w;
+	pthread_t s[NSPIN], w;
 
 	leader = pthread_self();
-	pthread_create(&s, NULL, spinner, NULL);
+	start_spinners(s);
 	pthread_create(&w, NULL, worker, NULL);
 	pthread_exit(NULL);
 }

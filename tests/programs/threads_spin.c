@@ -10,19 +10,10 @@
 #include <stdio.h>
 
 #define NSPIN 3
+#include "common.h"
+
 /* ~0.1 s of work on this machine: far longer than a time slice. */
 #define BUSY_LOOPS 50000000L
-
-volatile unsigned long counters[NSPIN];
-
-static void *spinner(void *arg)
-{
-	int idx = (int)(long)arg;
-
-	for (;;)
-		counters[idx]++;
-	return NULL;
-}
 
 __attribute__((noinline)) static int step_into(int x)
 {
@@ -53,8 +44,7 @@ int main(void)
 	pthread_t t[NSPIN];
 	int a;
 
-	for (long i = 0; i < NSPIN; i++)
-		pthread_create(&t[i], NULL, spinner, (void *)i);
+	start_spinners(t);
 	for (int i = 0; i < NSPIN; i++)
 		while (counters[i] == 0)
 			sched_yield();
