@@ -123,10 +123,15 @@ impl Inferior {
     fn handle_stop(&mut self, tid: Tid, event: WaitEvent, interrupted: bool) -> Result<()> {
         match event {
             WaitEvent::SignalStop { signal } if signal == libc::SIGTRAP => self.classify_trap(tid),
-            WaitEvent::SignalStop { signal } if self.passes(signal) => {
+            WaitEvent::SignalStop { signal }
+                if self.passes(signal)
+                    && !self.threads.get(&tid).is_some_and(|t| t.is_stepping()) =>
+            {
                 // gdb said `handle SIG nostop noprint pass`: deliver it here,
                 // with no round trip to gdb. During stop-all it waits for the
-                // thread's next resume.
+                // thread's next resume. Not while the thread steps: gdb must
+                // see the signal then, to step into or over its handler (as
+                // gdbserver does).
                 if self.stopping {
                     self.thread_mut(tid)?.deferred_signal = signal;
                     Ok(())

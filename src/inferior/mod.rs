@@ -56,8 +56,10 @@ pub struct Inferior {
     missed_exit: bool,
     /// State for choosing among threads with events.
     random_state: u64,
-    /// Linux signals gdb lets through silently (QPassSignals), by number.
-    pass_signals: [bool; 65],
+    /// Signals gdb lets through silently (QPassSignals), by gdb's number: a
+    /// Linux signal is looked up by its gdb number, as gdbserver does (Linux
+    /// 29 is gdb's SIGIO, whatever gdb says of SIGPOLL).
+    pass_signals: [bool; 256],
     /// gdb takes fork events (it offered fork-events+).
     pub report_forks: bool,
     /// Fork children held stopped until gdb detaches them.
@@ -115,7 +117,7 @@ impl Inferior {
             fork_children: BTreeMap::new(),
             missed_exit: false,
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
-            pass_signals: [false; 65],
+            pass_signals: [false; 256],
             catch_syscalls: None,
             debug_registers: Default::default(),
             report_forks: false,
@@ -224,16 +226,11 @@ impl Inferior {
             .map(|p| p.to_string_lossy().into_owned())
     }
 
-    /// QPassSignals: the signals (Linux numbers) to deliver without telling gdb.
-    pub fn set_pass_signals(&mut self, signals: &[i32]) {
-        self.pass_signals = [false; 65];
-        for &s in signals {
-            // A SIGTRAP may be our own breakpoint or step: never pass it blindly.
-            if s > 0 && s != libc::SIGTRAP {
-                if let Some(slot) = self.pass_signals.get_mut(s as usize) {
-                    *slot = true;
-                }
-            }
+    /// QPassSignals: the signals (gdb numbers) to deliver without telling gdb.
+    pub fn set_pass_signals(&mut self, gdb_signals: &[u8]) {
+        self.pass_signals = [false; 256];
+        for &s in gdb_signals {
+            self.pass_signals[s as usize] = true;
         }
     }
 
@@ -254,10 +251,9 @@ impl Inferior {
     }
 
     fn passes(&self, signal: i32) -> bool {
-        self.pass_signals
-            .get(signal as usize)
-            .copied()
-            .unwrap_or(false)
+        // A SIGTRAP may be our own breakpoint or step: never pass it blindly.
+        signal != libc::SIGTRAP
+            && self.pass_signals[rgdbserver_arch::signals::gdb_from_linux(signal) as usize]
     }
 
     pub fn is_held_fork(&self, pid: Tid) -> bool {

@@ -75,7 +75,7 @@ pub struct Session<'a> {
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
     /// The last QPassSignals, for a process started later in this session.
-    pass_signals: Vec<i32>,
+    pass_signals: Vec<u8>,
     /// The last QCatchSyscalls, likewise.
     catch_syscalls: Option<std::collections::BTreeSet<u64>>,
 }

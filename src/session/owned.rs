@@ -47,14 +47,10 @@ impl Session<'_> {
             Owned::Run { program, args } => self.run_program(program, args)?,
             Owned::Attach { pid } => self.attach_process(pid)?,
             Owned::PassSignals(gdb_signals) => {
-                let linux: Vec<i32> = gdb_signals
-                    .iter()
-                    .filter_map(|&s| rgdbserver_arch::signals::linux_from_gdb(s))
-                    .collect();
                 if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.set_pass_signals(&linux);
+                    inferior.set_pass_signals(&gdb_signals);
                 }
-                self.pass_signals = linux;
+                self.pass_signals = gdb_signals;
                 self.send(b"OK");
             }
             Owned::ProgramSignals => self.send(b"OK"),
