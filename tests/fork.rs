@@ -56,3 +56,25 @@ fn a_vfork_child_that_execs_is_not_disturbed() {
     ));
     assert_eq!(read_result(&result), "child=0 parent=2\n");
 }
+
+#[test]
+fn catch_vfork_stops_at_the_vfork_and_breakpoints_survive_it() {
+    let dir = TempDir::new("catchvfork");
+    let (server, result) = launch(&dir, "vfork");
+    let gdb = server.gdb(&[
+        "break work",
+        "catch vfork",
+        "continue",
+        "continue",
+        "continue",
+    ]);
+    gdb.assert_contains("Catchpoint 2 (vforked process ");
+    gdb.assert_contains("[Detaching after vfork from child process ");
+    // The parent's breakpoint is back in place after the child exec'd.
+    gdb.assert_contains("Breakpoint 1, work (x=1)");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    assert_eq!(read_result(&result), "child=0 parent=2\n");
+}

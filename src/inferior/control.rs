@@ -403,7 +403,7 @@ impl Inferior {
     /// Fork children still held for gdb when the session ends: killed with
     /// the process, or detached (breakpoints removed) when we detach.
     fn release_held_forks(&mut self, kill: bool) {
-        for child in std::mem::take(&mut self.held_forks) {
+        for (child, _) in std::mem::take(&mut self.held_forks) {
             if kill {
                 // SAFETY: kill(2) on a stopped tracee, then reap its status.
                 unsafe {

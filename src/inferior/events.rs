@@ -61,7 +61,7 @@ impl Inferior {
     /// gdb handles forks itself (it offered fork-events): keep the child
     /// stopped for it (gdb removes its breakpoints from the child, then
     /// detaches it with `D;PID`) and report the fork on the parent.
-    fn hold_fork_child(&mut self, parent: Tid, child: Tid) -> Result<()> {
+    fn hold_fork_child(&mut self, parent: Tid, child: Tid, is_vfork: bool) -> Result<()> {
         if !self.early_stops.remove(&child) {
             // Its first stop is imminent (auto-attached children start with
             // PTRACE_EVENT_STOP); it must be stopped before gdb detaches it.
@@ -79,8 +79,12 @@ impl Inferior {
                 }
             }
         }
-        self.held_forks.insert(child);
-        self.thread_mut(parent)?.pending = Some(StopEvent::Fork { child });
+        self.held_forks.insert(child, is_vfork);
+        self.thread_mut(parent)?.pending = Some(if is_vfork {
+            StopEvent::Vfork { child }
+        } else {
+            StopEvent::Fork { child }
+        });
         Ok(())
     }
 
@@ -184,8 +188,8 @@ impl Inferior {
             WaitEvent::Event(kind @ (PtraceEvent::Fork | PtraceEvent::Vfork)) => {
                 let child = ptrace::event_msg(tid)? as Tid;
                 let is_vfork = kind == PtraceEvent::Vfork;
-                if self.report_forks && !is_vfork {
-                    return self.hold_fork_child(tid, child);
+                if self.report_forks {
+                    return self.hold_fork_child(tid, child, is_vfork);
                 }
                 if self.early_stops.remove(&child) {
                     self.release_fork_child(child, is_vfork)?;
@@ -195,6 +199,12 @@ impl Inferior {
                 self.resume_internal(tid)
             }
             WaitEvent::Event(PtraceEvent::Exec) => self.exec_stop(tid),
+            WaitEvent::Event(PtraceEvent::VforkDone) if self.report_forks => {
+                // The vfork child exec'd or exited: gdb puts its breakpoints
+                // back into the (no longer shared) memory of the parent.
+                self.thread_mut(tid)?.pending = Some(StopEvent::VforkDone);
+                Ok(())
+            }
             WaitEvent::Event(PtraceEvent::Exit) if tid == self.pid && self.threads.len() > 1 => {
                 // The leader leaves (pthread_exit) while others live on: it
                 // becomes a zombie that never stops again, so it must not be

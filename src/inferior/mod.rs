@@ -63,7 +63,8 @@ pub struct Inferior {
     /// gdb takes fork events (it offered fork-events+).
     pub report_forks: bool,
     /// Fork children held stopped until gdb detaches them.
-    held_forks: BTreeSet<Tid>,
+    /// (child pid -> it is a vfork child, sharing the parent's memory)
+    held_forks: BTreeMap<Tid, bool>,
     /// Hardware breakpoints and watchpoints (x86 debug registers).
     debug_registers: watchpoints::DebugRegisters,
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
@@ -121,7 +122,7 @@ impl Inferior {
             catch_syscalls: None,
             debug_registers: Default::default(),
             report_forks: false,
-            held_forks: BTreeSet::new(),
+            held_forks: BTreeMap::new(),
         })
     }
 
@@ -257,12 +258,18 @@ impl Inferior {
     }
 
     pub fn is_held_fork(&self, pid: Tid) -> bool {
-        self.held_forks.contains(&pid)
+        self.held_forks.contains_key(&pid)
     }
 
     /// gdb's z0 aimed at a held fork child: put back, in the child's copy of
     /// memory, the original bytes of our breakpoint at `addr`.
     pub fn remove_breakpoint_in_fork(&self, child: Tid, addr: u64) -> Result<()> {
+        if self.held_forks.get(&child) == Some(&true) {
+            // A vfork child shares the parent's memory: writing there would
+            // remove the parent's breakpoint behind our back. gdb removes
+            // the parent's own breakpoints itself while the child runs.
+            return Ok(());
+        }
         let original = self
             .breakpoint_originals()
             .into_iter()

@@ -39,21 +39,37 @@ pub enum ResumeAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopEvent {
     /// Hit our software breakpoint at `pc` (PC already rewound to it).
-    SwBreakpoint { pc: u64 },
+    SwBreakpoint {
+        pc: u64,
+    },
     /// Finished a single step (or left a stepping range).
     StepDone,
     /// A signal the program is about to receive (signal-delivery stop).
-    Signal { signal: i32 },
+    Signal {
+        signal: i32,
+    },
     /// Stopped at gdb's request (Ctrl-C); reported as SIGINT.
     Interrupted,
     /// The process called exec; the new program is loaded (SIGTRAP for gdb).
     Exec,
     /// A caught syscall is entered (`catch syscall`).
-    SyscallEntry { number: u64 },
+    SyscallEntry {
+        number: u64,
+    },
     /// A caught syscall returns.
-    SyscallReturn { number: u64 },
+    SyscallReturn {
+        number: u64,
+    },
     /// The thread forked; the child is held stopped for gdb.
-    Fork { child: Tid },
+    Fork {
+        child: Tid,
+    },
+    /// The thread vforked: the child (held for gdb) shares its memory until
+    /// it execs or exits, which `VforkDone` reports.
+    Vfork {
+        child: Tid,
+    },
+    VforkDone,
     /// A hardware breakpoint (Z1) was reached.
     HwBreakpoint,
     /// A hardware watchpoint fired on `addr` (the watched piece).

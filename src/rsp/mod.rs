@@ -173,6 +173,7 @@ const EXTRA_FEATURES: &[&str] = &[
     "QProgramSignals+",
     "QCatchSyscalls+",
     "fork-events+",
+    "vfork-events+",
     "exec-events+",
     "qXfer:threads:read+",
     "qXfer:siginfo:read+",
@@ -351,7 +352,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
         );
     }
 }

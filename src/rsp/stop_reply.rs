@@ -34,6 +34,8 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
         | StopEvent::SyscallReturn { .. }
         | StopEvent::HwBreakpoint
         | StopEvent::Fork { .. }
+        | StopEvent::Vfork { .. }
+        | StopEvent::VforkDone
         | StopEvent::Watch { .. } => gdb_from_linux(libc::SIGTRAP),
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
@@ -68,6 +70,10 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         (StopEvent::Fork { child }, _) => {
             let _ = write!(s, "fork:{};", thread_id(child, child, stop.multiprocess));
         }
+        (StopEvent::Vfork { child }, _) => {
+            let _ = write!(s, "vfork:{};", thread_id(child, child, stop.multiprocess));
+        }
+        (StopEvent::VforkDone, _) => s.push_str("vforkdone:;"),
         (StopEvent::Watch { kind, addr }, _) => {
             let name = match kind {
                 rgdbserver_arch::x86_64::debugregs::DebugKind::Access => "awatch",
