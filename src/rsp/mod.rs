@@ -46,6 +46,11 @@ pub enum Owned {
     /// A packet this server does not implement, answered with the empty
     /// reply (Z3/z3: x86 cannot watch reads alone).
     Unsupported,
+    /// `m ADDR,LEN`: answered here, on the hot path of every memory read
+    /// (gdbstub would encode it a byte at a time).
+    ReadMemory { addr: u64, len: usize },
+    /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
+    WriteMemory { addr: u64, data: Vec<u8> },
 }
 
 /// Recognise the packets this layer owns.
@@ -91,6 +96,21 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
         p if p.starts_with(b"Z3,") || p.starts_with(b"z3,") => Some(Owned::Unsupported),
+        [b'm', rest @ ..] => {
+            let (addr, len) = parse_addr_len(rest)?;
+            Some(Owned::ReadMemory { addr, len })
+        }
+        [kind @ (b'M' | b'X'), rest @ ..] => {
+            let colon = rest.iter().position(|&b| b == b':')?;
+            let (addr, len) = parse_addr_len(&rest[..colon])?;
+            let raw = &rest[colon + 1..];
+            let data = if *kind == b'M' {
+                decode_hex(raw)?
+            } else {
+                unescape(raw)
+            };
+            (data.len() == len).then_some(Owned::WriteMemory { addr, data })
+        }
         b"QCatchSyscalls:0" => Some(Owned::CatchSyscalls(None)),
         p if p.starts_with(b"QCatchSyscalls:1") => {
             let numbers = p[b"QCatchSyscalls:1".len()..]
@@ -193,6 +213,27 @@ pub fn amend_qsupported(reply: &[u8], disabled: &DisabledPackets) -> Vec<u8> {
     out
 }
 
+/// `ADDR,LEN` in hex.
+fn parse_addr_len(text: &[u8]) -> Option<(u64, usize)> {
+    let text = std::str::from_utf8(text).ok()?;
+    let (addr, len) = text.split_once(',')?;
+    Some((
+        u64::from_str_radix(addr, 16).ok()?,
+        usize::from_str_radix(len, 16).ok()?,
+    ))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn encode_hex(bytes: &[u8]) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
+    }
+    out
+}
+
 /// `e;10;14;` -> [0x0e, 0x10, 0x14].
 fn parse_signal_list(list: &[u8]) -> Option<Vec<u8>> {
     list.split(|&b| b == b';')
@@ -280,6 +321,41 @@ mod tests {
                 length: 0x80
             })
         );
+    }
+
+    #[test]
+    fn parses_memory_packets() {
+        assert_eq!(
+            owned(b"m1000,10"),
+            Some(Owned::ReadMemory {
+                addr: 0x1000,
+                len: 16
+            })
+        );
+        assert_eq!(owned(b"mzz,qq"), None);
+        assert_eq!(
+            owned(b"M10,2:abcd"),
+            Some(Owned::WriteMemory {
+                addr: 0x10,
+                data: vec![0xab, 0xcd]
+            })
+        );
+        assert_eq!(owned(b"M10,3:abcd"), None, "length mismatch");
+        assert_eq!(
+            owned(b"X10,2:a}]"),
+            Some(Owned::WriteMemory {
+                addr: 0x10,
+                data: b"a}".to_vec()
+            })
+        );
+        assert_eq!(
+            owned(b"X10,0:"),
+            Some(Owned::WriteMemory {
+                addr: 0x10,
+                data: vec![]
+            })
+        );
+        assert_eq!(encode_hex(&[0, 0xff, 0x1a]), b"00ff1a".to_vec());
     }
 
     #[test]

@@ -55,6 +55,29 @@ impl Session<'_> {
             }
             Owned::ProgramSignals => self.send(b"OK"),
             Owned::Unsupported => self.send(b""),
+            Owned::ReadMemory { addr, len } => {
+                // Never more than fits in one reply.
+                let len = len.min(crate::rsp::stub::PACKET_SIZE / 2);
+                let mut buf = vec![0u8; len];
+                let reply = match self
+                    .target
+                    .inferior
+                    .as_mut()
+                    .map(|i| i.read_memory(addr, &mut buf))
+                {
+                    Some(Ok(n)) if n > 0 || len == 0 => rsp::encode_hex(&buf[..n]),
+                    _ => b"E01".to_vec(),
+                };
+                self.send(&reply);
+            }
+            Owned::WriteMemory { addr, data } => {
+                let written = match self.target.inferior.as_mut() {
+                    Some(inferior) if data.is_empty() => inferior.is_alive(),
+                    Some(inferior) => inferior.write_memory(addr, &data).is_ok(),
+                    None => false,
+                };
+                self.send(if written { b"OK" } else { b"E01" });
+            }
             Owned::CatchSyscalls(catch) => {
                 let catch = catch.map(|numbers| numbers.into_iter().collect());
                 if let Some(inferior) = self.target.inferior.as_mut() {
