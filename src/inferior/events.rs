@@ -294,7 +294,21 @@ impl Inferior {
             self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
             return Ok(());
         }
-        if code == TRAP_HWBKPT || (code == TRAP_TRACE && stepping) {
+        if code == TRAP_HWBKPT {
+            match self.debug_trap(tid)? {
+                Some(event) => self.thread_mut(tid)?.pending = Some(event),
+                // A watchpoint gdb removed after it fired (its trap was
+                // queued behind our PTRACE_INTERRUPT): nothing to report.
+                // A data watchpoint traps after the access, so the thread
+                // simply goes on.
+                None => {
+                    log::debug!("{tid}: trap from a removed hardware watchpoint");
+                    return self.resume_internal(tid);
+                }
+            }
+            return Ok(());
+        }
+        if code == TRAP_TRACE && stepping && !self.debug_registers_empty() {
             if let Some(event) = self.debug_trap(tid)? {
                 self.thread_mut(tid)?.pending = Some(event);
                 return Ok(());

@@ -106,6 +106,10 @@ impl Inferior {
         self.debug_registers.remove(addr, len, kind)
     }
 
+    pub(super) fn debug_registers_empty(&self) -> bool {
+        self.debug_registers.is_empty()
+    }
+
     /// Bring a stopped thread's debug registers in line with the table.
     pub(super) fn sync_debug_registers(&mut self, tid: Tid) -> PtraceResult<()> {
         let generation = self.debug_registers.generation;
@@ -134,9 +138,6 @@ impl Inferior {
 
     /// After a hardware trap: which slot fired (DR6), as a stop event.
     pub(super) fn debug_trap(&mut self, tid: Tid) -> Result<Option<StopEvent>> {
-        if self.debug_registers.is_empty() {
-            return Ok(None);
-        }
         let dr6 = ptrace::peek_user(tid, debugreg_offset(6))?;
         let Some(slot) = (0..SLOTS).find(|i| dr6 & DR6_SLOT_MASK & (1 << i) != 0) else {
             return Ok(None);
