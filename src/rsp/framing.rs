@@ -109,14 +109,82 @@ pub fn checksum(payload: &[u8]) -> u8 {
 
 /// `$payload#xx` (payload already escaped as needed).
 pub fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    frame_with(payload, out, |p, out| out.extend_from_slice(p));
+}
+
+/// `frame`, run-length encoded as gdbserver does: a register file or a page
+/// of zeros in hex shrinks to a few bytes. Only for hex replies (g, p, m):
+/// binary replies (vFile, qXfer) go out as they are.
+pub fn frame_compressed(payload: &[u8], out: &mut Vec<u8>) {
+    frame_with(payload, out, run_length_encode);
+}
+
+fn frame_with(payload: &[u8], out: &mut Vec<u8>, body: impl FnOnce(&[u8], &mut Vec<u8>)) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let sum = checksum(payload);
+    let start = out.len();
     out.reserve(payload.len() + 4);
     out.push(b'$');
-    out.extend_from_slice(payload);
+    body(payload, out);
+    let sum = checksum(&out[start + 1..]);
     out.push(b'#');
     out.push(HEX[(sum >> 4) as usize]);
     out.push(HEX[(sum & 15) as usize]);
+}
+
+/// RSP run-length encoding: `c*N` stands for c repeated N-29+1 more times.
+/// The count byte must be printable and must not be `#` or `$` (6 or 7
+/// repeats), and the repeated byte must not itself be `*`, `#`, `$` or `}`.
+fn run_length_encode(payload: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < payload.len() {
+        let c = payload[i];
+        let mut run = 1;
+        while i + run < payload.len() && payload[i + run] == c && run < 98 {
+            run += 1;
+        }
+        out.push(c);
+        let mut repeats = run - 1;
+        if matches!(c, b'*' | b'#' | b'$' | b'}') || repeats < 3 {
+            for _ in 0..repeats {
+                out.push(c);
+            }
+        } else {
+            // 6 and 7 repeats would encode as '#' and '$': send fewer.
+            if repeats == 6 || repeats == 7 {
+                let extra = repeats - 5;
+                repeats = 5;
+                out.push(b'*');
+                out.push(repeats as u8 + 29);
+                for _ in 0..extra {
+                    out.push(c);
+                }
+            } else {
+                out.push(b'*');
+                out.push(repeats as u8 + 29);
+            }
+        }
+        i += run;
+    }
+}
+
+/// Undo run-length encoding (for tests and for reading our own frames).
+#[cfg(test)]
+fn run_length_decode(data: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == b'*' && i + 1 < data.len() {
+            let last = out.last().copied().unwrap_or(0);
+            for _ in 0..(data[i + 1] - 29) {
+                out.push(last);
+            }
+            i += 2;
+        } else {
+            out.push(data[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Split gdbstub's output (a sequence of `$...#xx` frames) into payloads.
@@ -173,9 +241,11 @@ mod tests {
                 checksum_ok: false
             }]
         );
+        // Built by hand: frame() would run-length encode it short.
         let long = [b'a'; 100];
-        let mut pkt = Vec::new();
-        frame(&long, &mut pkt);
+        let mut pkt = vec![b'$'];
+        pkt.extend_from_slice(&long);
+        pkt.extend_from_slice(format!("#{:02x}", checksum(&long)).as_bytes());
         match &parse(&pkt)[0] {
             Incoming::Packet { checksum_ok, .. } => assert!(!checksum_ok),
             other => panic!("unexpected {other:?}"),
@@ -196,6 +266,24 @@ mod tests {
                 checksum_ok: true
             }]
         );
+    }
+
+    #[test]
+    fn run_length_encoding_round_trips_and_avoids_special_counts() {
+        for len in 0..300 {
+            for c in [b'0', b'f', b'}'] {
+                let payload = vec![c; len];
+                let mut framed = Vec::new();
+                frame_compressed(&payload, &mut framed);
+                let body = &framed[1..framed.len() - 3];
+                assert!(!body.contains(&b'#') && !body.contains(&b'$'), "len {len}");
+                assert_eq!(run_length_decode(body), payload, "len {len} char {c}");
+            }
+        }
+        let mut framed = Vec::new();
+        frame_compressed(b"00000000", &mut framed);
+        // Eight zeros: '0' plus 7 repeats, sent as '0*"' (5 repeats) + "00".
+        assert_eq!(&framed[1..framed.len() - 3], b"0*\"00");
     }
 
     #[test]

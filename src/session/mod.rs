@@ -18,7 +18,7 @@ use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 use crate::inferior::{ProcessExit, Report, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp;
-use crate::rsp::framing::{frame, payloads, Deframer, Incoming};
+use crate::rsp::framing::{frame, frame_compressed, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
 use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
 use crate::target::{to_gdb_tid, DebugTarget};
@@ -304,6 +304,8 @@ impl<'a> Session<'a> {
             if is_qsupported {
                 let amended = rsp::amend_qsupported(reply, &self.config.disabled);
                 self.send(&amended);
+            } else if matches!(payload.first(), Some(b'g' | b'p')) {
+                self.send_hex(reply);
             } else {
                 self.send(reply);
             }
@@ -467,9 +469,18 @@ impl<'a> Session<'a> {
     }
 
     fn send(&mut self, payload: &[u8]) {
+        self.send_framed(payload, frame);
+    }
+
+    /// A hex reply (registers, memory): run-length encoded, as gdbserver does.
+    fn send_hex(&mut self, payload: &[u8]) {
+        self.send_framed(payload, frame_compressed);
+    }
+
+    fn send_framed(&mut self, payload: &[u8], framer: fn(&[u8], &mut Vec<u8>)) {
         log::debug!(target: "remote", "putpkt (\"{}\")", String::from_utf8_lossy(payload));
         let start = self.out.len();
-        frame(payload, &mut self.out);
+        framer(payload, &mut self.out);
         if !self.no_ack {
             self.last_sent = self.out[start..].to_vec();
         }

@@ -68,7 +68,7 @@ impl Session<'_> {
                     Some(Ok(n)) if n > 0 || len == 0 => rsp::encode_hex(&buf[..n]),
                     _ => b"E01".to_vec(),
                 };
-                self.send(&reply);
+                self.send_hex(&reply);
             }
             Owned::WriteMemory { addr, data } => {
                 let written = match self.target.inferior.as_mut() {

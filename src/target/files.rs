@@ -158,7 +158,11 @@ impl HostIoPread for DebugTarget {
             .host_files
             .get(&fd)
             .ok_or(HostIoError::Errno(HostIoErrno::EBADF))?;
-        let n = count.min(buf.len());
+        // gdb asks for a whole packet's worth and caches what it gets: a
+        // gdbserver-sized chunk keeps it from fetching far more of the
+        // program and its libraries than it reads.
+        const CHUNK: usize = 0x4000;
+        let n = count.min(buf.len()).min(CHUNK);
         match file.read_at(&mut buf[..n], offset) {
             Ok(read) => Ok(read),
             Err(e) => io_err(e),
