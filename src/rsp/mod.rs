@@ -51,6 +51,9 @@ pub enum Owned {
     ReadMemory { addr: u64, len: usize },
     /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
     WriteMemory { addr: u64, data: Vec<u8> },
+    /// `Z0,ADDR,KIND` / `z0,ADDR,KIND`: software breakpoints, on the path of
+    /// every breakpoint hit (gdb's step-over removes and re-inserts them).
+    SwBreakpoint { addr: u64, insert: bool },
 }
 
 /// Recognise the packets this layer owns.
@@ -96,6 +99,13 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
         p if p.starts_with(b"Z3,") || p.starts_with(b"z3,") => Some(Owned::Unsupported),
+        [kind @ (b'Z' | b'z'), b'0', b',', rest @ ..] => {
+            let (addr, _kind) = parse_addr_len(rest)?;
+            Some(Owned::SwBreakpoint {
+                addr,
+                insert: *kind == b'Z',
+            })
+        }
         [b'm', rest @ ..] => {
             let (addr, len) = parse_addr_len(rest)?;
             Some(Owned::ReadMemory { addr, len })
@@ -321,6 +331,26 @@ mod tests {
                 length: 0x80
             })
         );
+    }
+
+    #[test]
+    fn parses_breakpoint_packets() {
+        assert_eq!(
+            owned(b"Z0,401000,1"),
+            Some(Owned::SwBreakpoint {
+                addr: 0x401000,
+                insert: true
+            })
+        );
+        assert_eq!(
+            owned(b"z0,401000,1"),
+            Some(Owned::SwBreakpoint {
+                addr: 0x401000,
+                insert: false
+            })
+        );
+        assert_eq!(owned(b"Z0,zz,1"), None);
+        assert_eq!(owned(b"Z1,401000,1"), None, "hardware: gdbstub's");
     }
 
     #[test]

@@ -266,24 +266,6 @@ impl<'a> Session<'a> {
                 inferior.report_forks = self.fork_events;
             }
         }
-        if let Some(child) = self.fork_general {
-            // gdb removes its breakpoints from a fork child before detaching
-            // it: those z0 go to the child's memory, not the parent's.
-            if let Some(rest) = payload.strip_prefix(b"z0,") {
-                let addr = std::str::from_utf8(rest)
-                    .ok()
-                    .and_then(|s| s.split(',').next())
-                    .and_then(|a| u64::from_str_radix(a, 16).ok());
-                let done = match (addr, self.target.inferior.as_ref()) {
-                    (Some(addr), Some(inferior)) => {
-                        inferior.remove_breakpoint_in_fork(child, addr).is_ok()
-                    }
-                    _ => false,
-                };
-                self.send(if done { b"OK" } else { b"E01" });
-                return Ok(());
-            }
-        }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
             if let Some(tid) = rsp::parse_thread_id(thread) {

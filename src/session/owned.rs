@@ -55,6 +55,19 @@ impl Session<'_> {
             }
             Owned::ProgramSignals => self.send(b"OK"),
             Owned::Unsupported => self.send(b""),
+            Owned::SwBreakpoint { addr, insert } => {
+                let done = match (self.target.inferior.as_mut(), self.fork_general) {
+                    // gdb removes its breakpoints from a fork child before
+                    // detaching it: those z0 go to the child's memory.
+                    (Some(inferior), Some(child)) if !insert => {
+                        inferior.remove_breakpoint_in_fork(child, addr).is_ok()
+                    }
+                    (Some(inferior), _) if insert => inferior.insert_breakpoint(addr).is_ok(),
+                    (Some(inferior), _) => inferior.remove_breakpoint(addr).is_ok(),
+                    (None, _) => false,
+                };
+                self.send(if done { b"OK" } else { b"E01" });
+            }
             Owned::ReadMemory { addr, len } => {
                 // Never more than fits in one reply.
                 let len = len.min(crate::rsp::stub::PACKET_SIZE / 2);
