@@ -50,6 +50,30 @@ pub fn announce_exit(exit: ProcessExit) {
     }
 }
 
+/// A `T` stop reply for `tid`: its expedited registers, and for an exec the
+/// new program's path when gdb takes exec events.
+fn thread_stop_text(
+    inferior: &mut crate::inferior::Inferior,
+    tid: Tid,
+    event: StopEvent,
+    multiprocess: bool,
+    exec_events: bool,
+) -> String {
+    let expedited = inferior.expedited(tid).unwrap_or_default();
+    let exec_path = match event {
+        StopEvent::Exec if exec_events => inferior.exec_path(),
+        _ => None,
+    };
+    stop_reply::thread_stop(&ThreadStop {
+        pid: inferior.pid,
+        tid,
+        event,
+        expedited: &expedited,
+        multiprocess,
+        exec_path: exec_path.as_deref(),
+    })
+}
+
 pub struct Session<'a> {
     transport: Transport,
     config: &'a mut RunConfig,
@@ -343,29 +367,14 @@ impl<'a> Session<'a> {
         }
         // A signal that was pending when we attached (see attach.rs).
         if let Some(Report::Stop { tid, event }) = inferior.take_report() {
-            let expedited = inferior.expedited(tid).unwrap_or_default();
             self.general_thread = Some(tid);
-            return Ok(stop_reply::thread_stop(&ThreadStop {
-                pid: inferior.pid,
-                tid,
-                event,
-                expedited: &expedited,
-                multiprocess,
-                exec_path: None,
-            }));
+            return Ok(thread_stop_text(inferior, tid, event, multiprocess, false));
         }
         let tid = inferior.last_reported;
-        let expedited = inferior.expedited(tid).unwrap_or_default();
-        Ok(stop_reply::thread_stop(&ThreadStop {
-            pid: inferior.pid,
-            tid,
-            event: StopEvent::Signal {
-                signal: libc::SIGTRAP,
-            },
-            expedited: &expedited,
-            multiprocess,
-            exec_path: None,
-        }))
+        let event = StopEvent::Signal {
+            signal: libc::SIGTRAP,
+        };
+        Ok(thread_stop_text(inferior, tid, event, multiprocess, false))
     }
 
     /// Send what the program wrote as console output (gdb is waiting for a
@@ -409,19 +418,7 @@ impl<'a> Session<'a> {
         let pid = inferior.pid;
         let (text, reason) = match report {
             Report::Stop { tid, event } => {
-                let expedited = inferior.expedited(tid).unwrap_or_default();
-                let exec_path = match event {
-                    StopEvent::Exec if self.exec_events => inferior.exec_path(),
-                    _ => None,
-                };
-                let text = stop_reply::thread_stop(&ThreadStop {
-                    pid,
-                    tid,
-                    event,
-                    expedited: &expedited,
-                    multiprocess,
-                    exec_path: exec_path.as_deref(),
-                });
+                let text = thread_stop_text(inferior, tid, event, multiprocess, self.exec_events);
                 let signal = Signal(stop_reply::gdb_signal(event));
                 let reason = match to_gdb_tid(tid) {
                     Some(tid) => MultiThreadStopReason::SignalWithThread { tid, signal },
