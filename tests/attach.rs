@@ -181,6 +181,35 @@ fn attach_sees_named_threads_and_sends_no_signal() {
     release_and_check_blockers(prog);
 }
 
+/// gdb's all-stop on top of a non-stop target (`maint set target-non-stop
+/// on`): after the attach gdb stops each thread itself with `vCont;t`.
+#[test]
+fn attach_with_a_non_stop_target_stops_every_thread_and_sends_no_signal() {
+    let (prog, tids) = start_blockers();
+    let pid = prog.pid;
+    let server = AttachServer::start(pid);
+    let gdb = server.gdb_with(
+        &program("attach_blockers"),
+        &["maint set target-non-stop on"],
+        &[
+            "info threads",
+            "print kids",
+            "info threads",
+            "print kids",
+            "detach",
+        ],
+    );
+    for (name, tid) in &tids {
+        gdb.assert_contains(&format!("Thread {pid}.{tid} \"{name}\""));
+    }
+    gdb.assert_lacks("(running)");
+    assert_eq!(gdb.value(1), gdb.value(2), "{}", gdb.text);
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) detached]"));
+    server.assert_exits("after detach");
+    assert_blocked(&prog, &tids, "after detach");
+    release_and_check_blockers(prog);
+}
+
 #[test]
 fn attach_over_stdio() {
     let (prog, tids) = start_blockers();

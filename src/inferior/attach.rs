@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Result};
 
-use super::{Inferior, RunState};
+use super::{Inferior, RunState, Thread};
 use crate::ptrace::{self, PtraceError, Tid};
 
 /// The threads of `pid` listed in /proc, with zombies left out (a zombie
@@ -190,9 +190,43 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
         .values_mut()
         .for_each(|t| t.interrupt_sent = true);
     inferior.stop_all()?;
+    seize_late_threads(&mut inferior)?;
     inferior.describe_registers()?;
     inferior.take_pending_signals()?;
     Ok(inferior)
+}
+
+/// A thread that was inside clone() when we seized it makes an untraced
+/// child (the kernel decides on tracing when the call begins), and that
+/// child can appear after the listing settled: it would run on untraced
+/// and die of the first breakpoint it meets. Once every thread we hold is
+/// stopped no such call is in flight, so list again, until a listing
+/// finds nobody new.
+fn seize_late_threads(inferior: &mut Inferior) -> Result<()> {
+    loop {
+        let Ok(tasks) = live_tasks(inferior.pid) else {
+            return Ok(());
+        };
+        let mut added = false;
+        for tid in tasks {
+            if inferior.threads.contains_key(&tid) {
+                continue;
+            }
+            // Fails for a child we trace already (its clone event is
+            // being handled) or one that just exited.
+            if ptrace::seize(tid, ptrace::TRACE_OPTIONS).is_ok() {
+                log::debug!("attach: late thread {tid}");
+                let mut thread = Thread::new(tid, RunState::Running);
+                thread.interrupt_sent = ptrace::interrupt(tid).is_ok();
+                inferior.threads.insert(tid, thread);
+                added = true;
+            }
+        }
+        if !added {
+            return Ok(());
+        }
+        inferior.stop_all()?;
+    }
 }
 
 /// A signal mask field of /proc/PID/task/TID/status (hex).

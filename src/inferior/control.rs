@@ -84,7 +84,7 @@ impl Inferior {
 
     /// Drop a pending breakpoint event that no longer holds: gdb removed the
     /// breakpoint, or moved the PC (jump, inferior call).
-    fn pending_is_valid(&mut self, tid: Tid) -> bool {
+    pub(super) fn pending_is_valid(&mut self, tid: Tid) -> bool {
         let Some(event) = self.threads.get(&tid).and_then(|t| t.pending) else {
             return false;
         };
@@ -245,12 +245,15 @@ impl Inferior {
         self.drain(true)
     }
 
-    fn drain_all(&mut self) -> Result<()> {
+    pub(super) fn drain_all(&mut self) -> Result<()> {
         self.drain(false)
     }
 
     fn quiescent(&self) -> bool {
-        self.fork_children.is_empty()
+        // No thread left but no exit yet: the leader's final status (it
+        // left early as a zombie) is still to come.
+        !self.threads.is_empty()
+            && self.fork_children.is_empty()
             && self.early_stops.is_empty()
             && self.threads.values().all(|t| t.state == RunState::Stopped)
     }

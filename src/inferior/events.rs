@@ -115,11 +115,41 @@ impl Inferior {
     }
 
     fn thread_gone(&mut self, tid: Tid, how: ProcessExit) -> Result<()> {
-        self.threads.remove(&tid);
+        let known = self.threads.remove(&tid).is_some();
+        if known && tid != self.pid && self.report_thread_exits {
+            let code = match how {
+                ProcessExit::Exited(code) => code,
+                ProcessExit::Killed(_) => 0,
+            };
+            self.exited_threads.push((tid, code));
+        }
         if tid == self.pid {
             // The leader's status comes last: the whole process is gone.
             self.threads.clear();
             self.exit = Some(how);
+        } else if known && self.threads.is_empty() && self.exit.is_none() {
+            // The last thread is gone and the leader left before it (a
+            // hidden zombie): its final status is due now. Wait for it
+            // here; its SIGCHLD can merge with the one already taken.
+            self.reap_leader()?;
+        }
+        Ok(())
+    }
+
+    /// Block for the leader's final status once it has no threads left.
+    fn reap_leader(&mut self) -> Result<()> {
+        use crate::ptrace::wait::{block_on, Waited};
+        while self.exit.is_none() {
+            match block_on(self.pid)? {
+                Waited::Event(_, WaitEvent::Exited { code }) => {
+                    self.exit = Some(ProcessExit::Exited(code));
+                }
+                Waited::Event(_, WaitEvent::Killed { signal, .. }) => {
+                    self.exit = Some(ProcessExit::Killed(signal));
+                }
+                Waited::NoChildren => self.exit = Some(ProcessExit::Killed(libc::SIGKILL)),
+                Waited::Event(..) | Waited::Nothing => {}
+            }
         }
         Ok(())
     }
@@ -156,18 +186,34 @@ impl Inferior {
             WaitEvent::GroupStop { .. } => {
                 // Job control stop: it stays stopped for the program's job
                 // control (PTRACE_LISTEN, never PTRACE_CONT) until SIGCONT.
-                self.thread_mut(tid)?.group_stop = true;
+                let thread = self.thread_mut(tid)?;
+                thread.group_stop = true;
+                if let Some(event) = thread.stop_requested.take() {
+                    // gdb asked it to stop (non-stop): it is stopped now.
+                    thread.pending = Some(event);
+                    return Ok(());
+                }
                 self.resume_internal(tid)
             }
             WaitEvent::InterruptStop => {
                 // For a thread in a group stop, this trap announces that
                 // SIGCONT ended the group stop.
-                self.thread_mut(tid)?.group_stop = false;
+                let thread = self.thread_mut(tid)?;
+                thread.group_stop = false;
+                if let Some(event) = thread.stop_requested.take() {
+                    thread.pending = Some(event);
+                    return Ok(());
+                }
                 self.resume_internal(tid)
             }
             WaitEvent::SyscallStop => self.syscall_stop(tid, interrupted),
             WaitEvent::Event(PtraceEvent::Clone) => {
                 let new_tid = ptrace::event_msg(tid)? as Tid;
+                if self.threads.contains_key(&new_tid) {
+                    // Known already (found in /proc while attaching): its
+                    // state is tracked; do not reset it.
+                    return self.resume_internal(tid);
+                }
                 // gdb resumed the parent, so it considers the child running too.
                 let resumed = self.threads.get(&tid).map(|t| t.resumed).unwrap_or(true);
                 let early = self.early_stops.remove(&new_tid);

@@ -1,7 +1,9 @@
-//! The traced process and the all-stop policy around it: its threads, their
-//! pending events, memory and breakpoints, registers, and its lifecycle.
+//! The traced process and the policies around it (all-stop here and in
+//! `control`, non-stop in `non_stop`): its threads, their pending events,
+//! memory and breakpoints, registers, and its lifecycle.
 //!
-//! Invariants (while gdb talks to a stopped program, "all-stop"):
+//! Invariants (while gdb talks to a stopped program, "all-stop"; in
+//! non-stop mode they hold per thread gdb believes stopped):
 //! - every thread is `Stopped` or about to report (we wait for it in stop-all);
 //! - an event noticed for a thread that was not reported stays in
 //!   `Thread::pending` and is reported before that thread runs again;
@@ -13,6 +15,7 @@ mod control;
 mod events;
 pub mod launch;
 pub mod memory;
+mod non_stop;
 mod registers;
 pub mod thread;
 mod watchpoints;
@@ -62,6 +65,12 @@ pub struct Inferior {
     pass_signals: [bool; 256],
     /// gdb takes fork events (it offered fork-events+).
     pub report_forks: bool,
+    /// gdb asked to hear of thread exits (`QThreadEvents:1`; it does while
+    /// it stops all threads of a non-stop target, so that a thread that
+    /// exits instead of stopping does not keep it waiting).
+    pub report_thread_exits: bool,
+    /// Threads gone since the last report, with their exit codes.
+    pub(crate) exited_threads: Vec<(Tid, i32)>,
     /// Fork children held stopped until gdb detaches them.
     /// (child pid -> it is a vfork child, sharing the parent's memory)
     held_forks: BTreeMap<Tid, bool>,
@@ -122,6 +131,8 @@ impl Inferior {
             catch_syscalls: None,
             debug_registers: Default::default(),
             report_forks: false,
+            report_thread_exits: false,
+            exited_threads: Vec::new(),
             held_forks: BTreeMap::new(),
         })
     }

@@ -50,6 +50,9 @@ pub enum StopEvent {
     },
     /// Stopped at gdb's request (Ctrl-C); reported as SIGINT.
     Interrupted,
+    /// Stopped because gdb asked for this thread to stop (non-stop
+    /// `vCont;t`); reported with no signal.
+    Stopped,
     /// The process called exec; the new program is loaded (SIGTRAP for gdb).
     Exec,
     /// A caught syscall is entered (`catch syscall`).
@@ -101,6 +104,10 @@ pub struct Thread {
     pub group_stop: bool,
     /// We sent PTRACE_INTERRUPT and its PTRACE_EVENT_STOP has not come yet.
     pub interrupt_sent: bool,
+    /// Non-stop: gdb asked this thread to stop (`vCont;t`, `vCtrlC`); its
+    /// next stop, whatever causes it, is reported, as this event if the
+    /// stop is only our interrupt.
+    pub stop_requested: Option<StopEvent>,
     /// The signal from its latest signal-delivery stop, if it is stopped in one
     /// and that signal has not been reported or passed.
     pub stop_signal: Option<i32>,
@@ -126,6 +133,7 @@ impl Thread {
             deferred_signal: 0,
             group_stop: false,
             interrupt_sent: false,
+            stop_requested: None,
             stop_signal: None,
             #[cfg(target_arch = "x86_64")]
             regs: None,

@@ -119,11 +119,26 @@ pub fn frame_compressed(payload: &[u8], out: &mut Vec<u8>) {
     frame_with(payload, out, run_length_encode);
 }
 
+/// An asynchronous notification (`%Stop:...#cs`, non-stop mode): framed like
+/// a packet but with `%`, and never acknowledged.
+pub fn frame_notification(payload: &[u8], out: &mut Vec<u8>) {
+    frame_marked(b'%', payload, out, |p, out| out.extend_from_slice(p));
+}
+
 fn frame_with(payload: &[u8], out: &mut Vec<u8>, body: impl FnOnce(&[u8], &mut Vec<u8>)) {
+    frame_marked(b'$', payload, out, body)
+}
+
+fn frame_marked(
+    marker: u8,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+    body: impl FnOnce(&[u8], &mut Vec<u8>),
+) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let start = out.len();
     out.reserve(payload.len() + 4);
-    out.push(b'$');
+    out.push(marker);
     body(payload, out);
     let sum = checksum(&out[start + 1..]);
     out.push(b'#');
@@ -213,6 +228,14 @@ mod tests {
         let mut out = Vec::new();
         d.feed(bytes, &mut out);
         out
+    }
+
+    #[test]
+    fn notification_is_framed_with_percent() {
+        let mut out = Vec::new();
+        frame_notification(b"Stop:T05", &mut out);
+        let sum = checksum(b"Stop:T05");
+        assert_eq!(out, format!("%Stop:T05#{sum:02x}").into_bytes());
     }
 
     #[test]

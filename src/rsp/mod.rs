@@ -10,6 +10,7 @@ pub mod framing;
 pub mod qxfer;
 pub mod stop_reply;
 pub mod stub;
+pub mod vcont;
 
 /// A packet the layer answers itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,16 @@ pub enum Owned {
     /// `Z0,ADDR,KIND` / `z0,ADDR,KIND`: software breakpoints, on the path of
     /// every breakpoint hit (gdb's step-over removes and re-inserts them).
     SwBreakpoint { addr: u64, insert: bool },
+    /// `QNonStop:1` / `QNonStop:0`.
+    NonStop(bool),
+    /// `vCont?`: the actions we take (gdbstub's answer lacks `t`).
+    VContQuery,
+    /// `vStopped`: gdb took the last stop notification; send the next.
+    VStopped,
+    /// `vCtrlC`: non-stop's Ctrl-C.
+    CtrlC,
+    /// `QThreadEvents:1|0`: report thread exits (`w`) or not.
+    ThreadEvents(bool),
 }
 
 /// Recognise the packets this layer owns.
@@ -130,6 +141,13 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
                 .collect::<Option<Vec<u64>>>()?;
             Some(Owned::CatchSyscalls(Some(numbers)))
         }
+        b"QNonStop:0" => Some(Owned::NonStop(false)),
+        b"QNonStop:1" => Some(Owned::NonStop(true)),
+        b"vCont?" => Some(Owned::VContQuery),
+        b"vStopped" => Some(Owned::VStopped),
+        b"vCtrlC" => Some(Owned::CtrlC),
+        b"QThreadEvents:0" => Some(Owned::ThreadEvents(false)),
+        b"QThreadEvents:1" => Some(Owned::ThreadEvents(true)),
         b"QDisableRandomization:0" => Some(Owned::DisableRandomization(false)),
         b"QDisableRandomization:1" => Some(Owned::DisableRandomization(true)),
         p if p.starts_with(b"qXfer:siginfo:write::") => {
@@ -184,6 +202,11 @@ impl DisabledPackets {
     }
 }
 
+/// Z1/Z2/Z4 and their removals: hardware breakpoints and watchpoints.
+pub fn changes_debug_registers(payload: &[u8]) -> bool {
+    matches!(payload, [b'Z' | b'z', b'1' | b'2' | b'4', b',', ..])
+}
+
 /// Does gdb's qSupported offer the multiprocess extensions?
 pub fn offers_multiprocess(payload: &[u8]) -> bool {
     offers_feature(payload, b"multiprocess+")
@@ -208,6 +231,8 @@ const EXTRA_FEATURES: &[&str] = &[
     "qXfer:threads:read+",
     "qXfer:siginfo:read+",
     "qXfer:siginfo:write+",
+    "QNonStop+",
+    "QThreadEvents+",
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
@@ -458,7 +483,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+".to_vec()
         );
     }
 }

@@ -39,6 +39,7 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
         | StopEvent::Watch { .. } => gdb_from_linux(libc::SIGTRAP),
         StopEvent::Signal { signal } => gdb_from_linux(signal),
         StopEvent::Interrupted => gdb_from_linux(libc::SIGINT),
+        StopEvent::Stopped => 0,
     }
 }
 
@@ -97,6 +98,11 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         _ => {}
     }
     s
+}
+
+/// `w` (QThreadEvents): one thread exited with `code`, the process lives on.
+pub fn thread_exit(pid: Tid, tid: Tid, code: i32, multiprocess: bool) -> String {
+    format!("w{:x};{}", code & 0xff, thread_id(pid, tid, multiprocess))
 }
 
 pub fn process_exit(pid: Tid, exit: ProcessExit, multiprocess: bool) -> String {

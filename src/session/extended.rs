@@ -75,21 +75,46 @@ impl Session<'_> {
     pub(super) fn attach_process(&mut self, pid: i32) -> anyhow::Result<()> {
         self.drop_inferior_by_kill()?;
         let attached = attach(pid).inspect(|_| crate::say!("Attached; pid = {pid}"));
+        if self.non_stop.enabled {
+            // Non-stop: gdb takes the process as running and stops its
+            // threads itself (`vCont;t`); each then reports its stop.
+            return self.adopt_running(attached);
+        }
         self.adopt(attached)
+    }
+
+    fn adopt_running(&mut self, inferior: anyhow::Result<Inferior>) -> anyhow::Result<()> {
+        match inferior {
+            Ok(mut inferior) => {
+                inferior.mark_running_for_gdb();
+                self.install(inferior)?;
+                self.send(b"OK");
+            }
+            Err(e) => {
+                crate::say!("{e:#}");
+                self.send(b"E01");
+            }
+        }
+        Ok(())
+    }
+
+    /// The new process becomes the session's, with gdb's settings.
+    fn install(&mut self, mut inferior: Inferior) -> anyhow::Result<()> {
+        let leader = inferior.last_reported;
+        inferior.set_pass_signals(&self.pass_signals);
+        inferior.set_catch_syscalls(self.catch_syscalls.clone());
+        inferior.report_forks = self.fork_events;
+        inferior.report_thread_exits = self.thread_events;
+        self.target.inferior = Some(inferior);
+        self.last_stop = None;
+        self.general_thread = Some(leader);
+        self.stub.select_thread(self.target, leader)
     }
 
     fn adopt(&mut self, inferior: anyhow::Result<Inferior>) -> anyhow::Result<()> {
         match inferior {
             Ok(inferior) => {
-                let leader = inferior.last_reported;
-                let mut inferior = inferior;
-                inferior.set_pass_signals(&self.pass_signals);
-                inferior.set_catch_syscalls(self.catch_syscalls.clone());
-                inferior.report_forks = self.fork_events;
-                self.target.inferior = Some(inferior);
-                self.last_stop = None;
-                self.general_thread = Some(leader);
-                self.stub.select_thread(self.target, leader)?;
+                self.install(inferior)?;
                 let reply = self.initial_stop_reply()?;
                 self.send(reply.as_bytes());
                 self.last_stop = Some(reply);

@@ -7,6 +7,7 @@
 
 pub mod child_events;
 mod extended;
+mod non_stop;
 mod owned;
 pub mod program_output;
 pub mod transport;
@@ -102,6 +103,13 @@ pub struct Session<'a> {
     pass_signals: Vec<u8>,
     /// The last QCatchSyscalls, likewise.
     catch_syscalls: Option<std::collections::BTreeSet<u64>>,
+    /// gdb's QThreadEvents, for a process started later in this session.
+    thread_events: bool,
+    /// Non-stop mode and its queue of stops for gdb.
+    non_stop: non_stop::NonStop,
+    /// The process exit reported in non-stop mode: the session ends with
+    /// it when gdb hangs up.
+    exited: Option<ProcessExit>,
 }
 
 impl<'a> Session<'a> {
@@ -131,6 +139,9 @@ impl<'a> Session<'a> {
             general_thread: None,
             pass_signals: Vec::new(),
             catch_syscalls: None,
+            thread_events: false,
+            non_stop: Default::default(),
+            exited: None,
         })
     }
 
@@ -184,24 +195,14 @@ impl<'a> Session<'a> {
                         self.stop_and_report(false)?;
                         continue;
                     }
-                    self.flush()?;
-                    let output_fd = self.target.program_output.as_ref().map(|o| o.fd());
-                    let ready = child_events::wait_ready(
-                        self.transport.read_fd(),
-                        self.children,
-                        output_fd,
-                    )
-                    .context("poll")?;
-                    if ready.output {
-                        self.forward_program_output();
+                    if !self.wait_for_gdb_or_program()? {
+                        continue;
                     }
-                    if ready.children {
-                        self.children.clear();
-                        if let Some(inferior) = self.target.inferior.as_mut() {
-                            inferior.drain_events()?;
-                        }
-                    }
-                    if !ready.connection {
+                }
+                StubState::Idle if self.non_stop_waits() => {
+                    self.report_non_stop_events()?;
+                    if !self.wait_for_gdb_or_program()? {
+                        self.report_non_stop_events()?;
                         continue;
                     }
                 }
@@ -212,7 +213,7 @@ impl<'a> Session<'a> {
             if bytes.is_empty() {
                 log::debug!("gdb closed the connection");
                 self.on_connection_closed()?;
-                return Ok(SessionEnd::ConnectionClosed);
+                return Ok(self.end_after_close());
             }
             let bytes = bytes.to_vec();
             self.deframer.feed(&bytes, &mut items);
@@ -223,6 +224,31 @@ impl<'a> Session<'a> {
                 }
             }
         }
+    }
+
+    /// Flush, then sleep until gdb sends something or the program changes
+    /// state (whose events are then collected). True when gdb's bytes are
+    /// ready to read.
+    fn wait_for_gdb_or_program(&mut self) -> Result<bool> {
+        self.flush()?;
+        // Console output (`O`) may only go out while gdb waits for an
+        // all-stop reply.
+        let output_fd = match self.non_stop.enabled {
+            true => None,
+            false => self.target.program_output.as_ref().map(|o| o.fd()),
+        };
+        let ready = child_events::wait_ready(self.transport.read_fd(), self.children, output_fd)
+            .context("poll")?;
+        if ready.output {
+            self.forward_program_output();
+        }
+        if ready.children {
+            self.children.clear();
+            if let Some(inferior) = self.target.inferior.as_mut() {
+                inferior.drain_events()?;
+            }
+        }
+        Ok(ready.connection)
     }
 
     fn on_connection_closed(&mut self) -> Result<()> {
@@ -245,6 +271,9 @@ impl<'a> Session<'a> {
             }
             Incoming::Interrupt => {
                 log::debug!(target: "remote", "getpkt: interrupt (0x03)");
+                if self.non_stop.enabled {
+                    return self.non_stop_interrupt(false);
+                }
                 if self.stub.state() == StubState::Running {
                     self.stub.interrupt(self.target)?;
                 }
@@ -279,6 +308,9 @@ impl<'a> Session<'a> {
         if let Some(owned) = rsp::owned(payload) {
             return self.handle_owned(owned);
         }
+        if self.non_stop.enabled && payload.starts_with(b"vCont;") {
+            return self.non_stop_vcont(payload);
+        }
         if rsp::offers_multiprocess(payload) {
             self.stub.multiprocess = true;
         }
@@ -303,6 +335,11 @@ impl<'a> Session<'a> {
             });
         }
         let replies = self.stub.feed(self.target, payload)?;
+        if self.non_stop.enabled && rsp::changes_debug_registers(payload) {
+            if let Some(inferior) = self.target.inferior.as_mut() {
+                inferior.refresh_running_debug_registers()?;
+            }
+        }
         if self.target.exit_requested {
             self.end = Some(SessionEnd::ServerExit);
         }
@@ -405,6 +442,8 @@ impl<'a> Session<'a> {
         if inferior.is_alive() {
             inferior.stop_all()?;
         }
+        // All-stop reports no thread exits: gdb reads the thread list.
+        inferior.exited_threads.clear();
         let report = if ctrl_c {
             inferior.interrupt_report()
         } else {

@@ -10,6 +10,19 @@ use crate::rsp::{self, Owned};
 impl Session<'_> {
     pub(super) fn handle_owned(&mut self, owned: Owned) -> Result<()> {
         match owned {
+            Owned::StopReason if self.non_stop.enabled => self.non_stop_status()?,
+            Owned::NonStop(on) => self.set_non_stop(on)?,
+            Owned::VStopped => self.vstopped(),
+            Owned::ThreadEvents(on) => {
+                self.thread_events = on;
+                if let Some(inferior) = self.target.inferior.as_mut() {
+                    inferior.report_thread_exits = on;
+                    inferior.exited_threads.clear();
+                }
+                self.send(b"OK");
+            }
+            Owned::CtrlC => self.non_stop_interrupt(true)?,
+            Owned::VContQuery => self.send(b"vCont;c;C;s;S;t;r"),
             Owned::StopReason => {
                 let reply = match self.last_stop.clone() {
                     Some(reply) => reply,

@@ -12,7 +12,7 @@
 
 use super::checks::{complete_lines, parse_u64};
 use super::fs::TempDir;
-use super::gdb::{run_gdb_at, GdbOutput};
+use super::gdb::{run_gdb_at, run_gdb_at_with, GdbOutput};
 use super::process::{kill_if_same, spawn_captured, spawn_captured_with_stdin, Output, Watched};
 use super::procfs::{proc_start_time, proc_state, tracer_pid};
 use super::programs::program;
@@ -286,6 +286,11 @@ impl AttachServer {
     /// Runs batch gdb against it with `file` loaded.
     pub fn gdb(&self, file: &Path, cmds: &[&str]) -> GdbOutput {
         run_gdb_at(self.port, Some(file), cmds, GDB_TIMEOUT)
+    }
+
+    /// [`AttachServer::gdb`] with settings that precede the connection.
+    pub fn gdb_with(&self, file: &Path, settings: &[&str], cmds: &[&str]) -> GdbOutput {
+        run_gdb_at_with(self.port, Some(file), settings, cmds, GDB_TIMEOUT)
     }
 
     /// Asserts that the server exits on its own (with `--once`).

@@ -224,6 +224,22 @@ pub fn run_gdb_at<S: AsRef<str>>(
     BackgroundGdb::spawn(gdb_command(&tcp_target(port), cmds, file)).finish_within(timeout)
 }
 
+/// [`run_gdb_at`] with `settings` passed as `-iex`: they take effect before
+/// the connection (as `set non-stop on` must).
+pub fn run_gdb_at_with<S: AsRef<str>>(
+    port: u16,
+    file: Option<&Path>,
+    settings: &[&str],
+    cmds: &[S],
+    timeout: Duration,
+) -> GdbOutput {
+    let mut cmd = gdb_command(&tcp_target(port), cmds, file);
+    for setting in settings {
+        cmd.arg("-iex").arg(setting);
+    }
+    BackgroundGdb::spawn(cmd).finish_within(timeout)
+}
+
 /// gdb with the server in stdio mode: `target remote | SERVER - PROG ARGS`.
 /// The inferior (PID from the server's `created` line) is killed afterwards
 /// if it is somehow still running.

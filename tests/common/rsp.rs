@@ -73,6 +73,8 @@ pub struct RspClient {
     stream: TcpStream,
     ack_mode: bool,
     buf: Vec<u8>,
+    /// Notifications (`%...`) that arrived while a reply was awaited.
+    notifications: std::collections::VecDeque<String>,
 }
 
 impl RspClient {
@@ -84,6 +86,7 @@ impl RspClient {
             stream,
             ack_mode: true,
             buf: Vec::new(),
+            notifications: Default::default(),
         }
     }
 
@@ -139,8 +142,32 @@ impl RspClient {
 
     /// Reads the next packet's payload (acks in ack mode skipped; the packet
     /// is acked with `+` in ack mode, or `-` and re-read if its checksum is
-    /// wrong). Notifications (`%...`) are skipped.
+    /// wrong). Notifications (`%...`) are kept for [`Self::read_notification`].
     pub fn read_packet(&mut self, timeout: Duration) -> Result<String, RspError> {
+        loop {
+            match self.read_message(timeout)? {
+                (false, payload) => return Ok(payload),
+                (true, payload) => self.notifications.push_back(payload),
+            }
+        }
+    }
+
+    /// The next notification's payload (`Stop:T05...` of `%Stop:T05...`),
+    /// one that arrived earlier first. A packet arriving instead is an error.
+    pub fn read_notification(&mut self, timeout: Duration) -> Result<String, RspError> {
+        if let Some(n) = self.notifications.pop_front() {
+            return Ok(n);
+        }
+        match self.read_message(timeout)? {
+            (true, payload) => Ok(payload),
+            (false, payload) => Err(RspError::Unexpected(format!(
+                "packet {payload:?} while waiting for a notification"
+            ))),
+        }
+    }
+
+    /// The next packet or notification: (is_notification, payload).
+    fn read_message(&mut self, timeout: Duration) -> Result<(bool, String), RspError> {
         let deadline = Instant::now() + timeout;
         loop {
             // Drop stray acks before a packet.
@@ -157,7 +184,8 @@ impl RspClient {
                             String::from_utf8_lossy(&self.buf[hash + 1..hash + 3]).into_owned();
                         self.buf.drain(..hash + 3);
                         if is_notification {
-                            continue;
+                            let text = String::from_utf8_lossy(&payload).into_owned();
+                            return Ok((true, text));
                         }
                         let ok = u8::from_str_radix(&cs_text, 16) == Ok(checksum(&payload));
                         if self.ack_mode {
@@ -168,7 +196,7 @@ impl RspClient {
                             continue;
                         }
                         let expanded = expand_rle(&payload);
-                        return Ok(String::from_utf8_lossy(&expanded).into_owned());
+                        return Ok((false, String::from_utf8_lossy(&expanded).into_owned()));
                     }
                 }
             }

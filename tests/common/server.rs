@@ -4,7 +4,7 @@
 //! drop, even on panic) and [`run_server_to_exit`] for runs expected to fail.
 
 use super::checks::complete_lines;
-use super::gdb::{run_gdb_at, GdbOutput};
+use super::gdb::{run_gdb_at, run_gdb_at_with, GdbOutput};
 use super::process::{kill_if_same, spawn_captured, Output, Watched};
 use super::procfs::{pids_running, proc_start_time};
 use super::{rsp, EVENT_TIMEOUT, GDB_TIMEOUT, STARTUP_TIMEOUT};
@@ -214,6 +214,11 @@ impl Server {
     /// executable (the usual `gdb PROG -ex 'target remote ...'`).
     pub fn run_gdb(&self, cmds: &[&str], timeout: Duration) -> GdbOutput {
         run_gdb_at(self.port, Some(&self.program), cmds, timeout)
+    }
+
+    /// [`Server::gdb`] with settings that precede the connection (`-iex`).
+    pub fn gdb_with(&self, settings: &[&str], cmds: &[&str]) -> GdbOutput {
+        run_gdb_at_with(self.port, Some(&self.program), settings, cmds, GDB_TIMEOUT)
     }
 
     /// [`Server::run_gdb`] with the default timeout.

@@ -1,0 +1,258 @@
+//! Non-stop mode (`set non-stop on`, `maint set target-non-stop on`): a
+//! thread stops at a breakpoint while the others keep running, gdb reads
+//! memory of the running program, resumes one thread alone, and sees the
+//! process exit; over raw RSP, `vCont;t` stops one thread or all, each stop
+//! comes as a `%Stop` notification drained with `vStopped`, and `vCtrlC`
+//! interrupts the leader.
+
+mod common;
+
+use common::rsp::{RspClient, REPLY_TIMEOUT};
+use common::*;
+use std::time::{Duration, Instant};
+
+/// The growth of `count` that proves the counter thread ran while the
+/// stopper sat at its breakpoint.
+const GROWTH: u64 = 1_000_000;
+
+#[test]
+fn one_thread_stays_at_its_breakpoint_while_the_others_run() {
+    let dir = TempDir::new("non-stop-bp");
+    let result = dir.file("result");
+    let result_arg = result.to_string_lossy().into_owned();
+    let server = Server::launch(&program("non_stop"), &[&result_arg]);
+    // Busy-reads `count` (memory reads while the counter runs) until it
+    // has grown by GROWTH; bounded, so a counter that does not run ends
+    // the loop with False.
+    let wait_growth = format!(
+        "python exec(\"n0 = int(gdb.parse_and_eval('count'))\\ni = 0\\n\
+         while int(gdb.parse_and_eval('count')) < n0 + {GROWTH} and i < 500000: i += 1\\n\
+         print('count-grew', int(gdb.parse_and_eval('count')) >= n0 + {GROWTH})\")"
+    );
+    let mut cmds = vec!["break stop_here", "continue", "thread 2"];
+    cmds.push(&wait_growth);
+    let threads = marked("threads", &["info threads"]);
+    cmds.extend(threads.iter().map(String::as_str));
+    cmds.extend(["set var release = 1", "continue"]);
+    let gdb = server.gdb_with(&["set non-stop on"], &cmds);
+
+    gdb.assert_contains("hit Breakpoint 1, stop_here ()");
+    gdb.assert_contains("count-grew True");
+    let rows = gdb.section("threads");
+    let row = |n: u32| -> String {
+        rows.lines()
+            .find(|l| {
+                l.trim_start_matches(['*', ' '])
+                    .starts_with(&format!("{n} "))
+            })
+            .unwrap_or_else(|| panic!("no thread {n} in:\n{rows}"))
+            .to_string()
+    };
+    assert!(
+        row(2).contains("stop_here"),
+        "thread 2 not at the breakpoint:\n{rows}"
+    );
+    assert!(row(1).contains("(running)"), "main not running:\n{rows}");
+    assert!(row(3).contains("(running)"), "counter not running:\n{rows}");
+    // Only the stopper was resumed; the program finished on its own.
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    let text = read_result(&result);
+    let count = text
+        .trim()
+        .strip_prefix("count=")
+        .and_then(parse_u64)
+        .unwrap_or_else(|| panic!("bad result {text:?}"));
+    assert!(count >= GROWTH, "{text}");
+    server.assert_exits("after the program exited");
+    assert!(
+        server.output().contains("Child exited with status 0"),
+        "{}",
+        server.output()
+    );
+}
+
+/// The `thread:pPID.TID` field of a stop.
+fn stop_thread(stop: &str) -> i32 {
+    let field = stop
+        .split(';')
+        .find_map(|f| f.strip_prefix("thread:"))
+        .unwrap_or_else(|| panic!("no thread in {stop:?}"));
+    let tid = field.rsplit('.').next().unwrap_or(field);
+    i32::from_str_radix(tid, 16).unwrap_or_else(|_| panic!("bad thread in {stop:?}"))
+}
+
+/// Reads the thread list (qfThreadInfo/qsThreadInfo) as tids.
+fn thread_list(client: &mut RspClient) -> Vec<i32> {
+    let mut tids = Vec::new();
+    let mut reply = client.request("qfThreadInfo").expect("qfThreadInfo");
+    while let Some(list) = reply.strip_prefix('m') {
+        for id in list.split(',') {
+            let tid = id.rsplit('.').next().unwrap_or(id);
+            tids.push(i32::from_str_radix(tid, 16).expect("thread id"));
+        }
+        reply = client.request("qsThreadInfo").expect("qsThreadInfo");
+    }
+    tids
+}
+
+/// Every stop a vCont;t produced: the notification, then each `vStopped`
+/// reply until OK.
+fn drain_stops(client: &mut RspClient) -> Vec<String> {
+    let first = client
+        .read_notification(REPLY_TIMEOUT)
+        .expect("stop notification");
+    let mut stops = vec![first
+        .strip_prefix("Stop:")
+        .unwrap_or_else(|| panic!("not a stop notification: {first:?}"))
+        .to_string()];
+    loop {
+        let reply = client.request("vStopped").expect("vStopped");
+        if reply == "OK" {
+            return stops;
+        }
+        stops.push(reply);
+    }
+}
+
+/// QThreadEvents: each thread that exits is reported (`w`), then the
+/// process exit, each as a notification.
+#[test]
+fn thread_exits_and_the_process_exit_are_notified() {
+    let server = Server::launch(&program("non_stop"), &["", "quick"]);
+    let pid = server.inferior_pid;
+    let mut client = server.rsp();
+    client
+        .request("qSupported:multiprocess+")
+        .expect("qSupported");
+    client.start_no_ack_mode().expect("no-ack");
+    assert_eq!(client.request("QNonStop:1").expect("QNonStop"), "OK");
+    assert_eq!(
+        client.request("QThreadEvents:1").expect("QThreadEvents"),
+        "OK"
+    );
+    assert!(client.request("?").expect("?").starts_with("T05"));
+    assert_eq!(client.request("vStopped").expect("vStopped"), "OK");
+    assert_eq!(client.request("vCont;c").expect("vCont;c"), "OK");
+    let mut events = Vec::new();
+    while !events.iter().any(|e: &String| e.starts_with('W')) {
+        events.extend(drain_stops(&mut client));
+    }
+    let exits: Vec<&String> = events.iter().filter(|e| e.starts_with("w0;")).collect();
+    assert_eq!(exits.len(), 2, "{events:?}");
+    let mut tids: Vec<i32> = exits.iter().map(|e| stop_id(e)).collect();
+    tids.dedup();
+    assert_eq!(tids.len(), 2, "{events:?}");
+    assert!(!tids.contains(&pid), "{events:?}");
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some(format!("W00;process:{pid:x}").as_str())
+    );
+    drop(client);
+    server.assert_exits("after the program exited");
+}
+
+/// The thread of a `w` event: `w0;pPID.TID`.
+fn stop_id(event: &str) -> i32 {
+    let id = event.rsplit(';').next().unwrap_or(event);
+    let tid = id.rsplit('.').next().unwrap_or(id);
+    i32::from_str_radix(tid, 16).unwrap_or_else(|_| panic!("bad thread in {event:?}"))
+}
+
+#[test]
+fn threads_stop_one_at_a_time_with_notifications() {
+    let server = Server::launch(&program("non_stop"), &[]);
+    let pid = server.inferior_pid;
+    let mut client = server.rsp();
+    let features = client
+        .request("qSupported:multiprocess+")
+        .expect("qSupported");
+    assert!(features.contains("QNonStop+"), "{features}");
+    client.start_no_ack_mode().expect("no-ack");
+    assert_eq!(client.request("QNonStop:1").expect("QNonStop"), "OK");
+    let actions = client.request("vCont?").expect("vCont?");
+    let mut actions: Vec<&str> = actions.split(';').collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["C", "S", "c", "r", "s", "t", "vCont"]);
+    // The stopped program: one stop as the reply, then OK.
+    let status = client.request("?").expect("?");
+    assert!(status.starts_with("T05"), "{status}");
+    assert_eq!(stop_thread(&status), pid);
+    assert_eq!(client.request("vStopped").expect("vStopped"), "OK");
+
+    assert_eq!(client.request("vCont;c").expect("vCont;c"), "OK");
+    // Wait for the two threads to exist (the program creates them).
+    let deadline = Instant::now() + EVENT_TIMEOUT;
+    let mut tids = thread_list(&mut client);
+    while tids.len() < 3 && Instant::now() < deadline {
+        tids = thread_list(&mut client);
+    }
+    assert_eq!(tids.len(), 3, "threads: {tids:?}");
+    let worker = *tids.iter().find(|&&t| t != pid).expect("a worker thread");
+
+    // Stop one thread: it alone reports, with no signal, and only it stops.
+    let reply = client
+        .request(&format!("vCont;t:p{pid:x}.{worker:x}"))
+        .expect("vCont;t");
+    assert_eq!(reply, "OK");
+    let stops = drain_stops(&mut client);
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    assert!(stops[0].starts_with("T00"), "{stops:?}");
+    assert_eq!(stop_thread(&stops[0]), worker);
+    assert_eq!(proc_state(worker), Some('t'));
+    let others: Vec<i32> = tids.iter().copied().filter(|&t| t != worker).collect();
+    for &tid in &others {
+        assert_ne!(proc_state(tid), Some('t'), "thread {tid} stopped too");
+    }
+
+    // Stop the rest: one report each, the stopped thread not again.
+    assert_eq!(
+        client
+            .request(&format!("vCont;t:p{pid:x}.-1"))
+            .expect("vCont;t all"),
+        "OK"
+    );
+    // The stops may come in more than one batch of notifications.
+    let mut expected = others.clone();
+    expected.sort_unstable();
+    let mut stops = Vec::new();
+    let mut reported: Vec<i32> = Vec::new();
+    while reported.len() < expected.len() {
+        stops.extend(drain_stops(&mut client));
+        reported = stops.iter().map(|s| stop_thread(s)).collect();
+        reported.sort_unstable();
+    }
+    assert_eq!(reported, expected, "{stops:?}");
+    for &tid in &tids {
+        assert_eq!(proc_state(tid), Some('t'), "thread {tid} not stopped");
+    }
+
+    // Resume everything, then Ctrl-C: SIGINT reported on the leader.
+    assert_eq!(
+        client
+            .request(&format!("vCont;c:p{pid:x}.-1"))
+            .expect("vCont;c all"),
+        "OK"
+    );
+    let running = poll_until(EVENT_TIMEOUT, || proc_state(worker) != Some('t'));
+    assert!(running, "worker still stopped after vCont;c");
+    assert_eq!(client.request("vCtrlC").expect("vCtrlC"), "OK");
+    let stops = drain_stops(&mut client);
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    assert!(stops[0].starts_with("T02"), "{stops:?}");
+    assert_eq!(stop_thread(&stops[0]), pid);
+
+    assert_eq!(
+        client.request(&format!("vKill;{pid:x}")).expect("vKill"),
+        "OK"
+    );
+    // gdb hangs up after a kill (gdbserver waits for that to exit).
+    drop(client);
+    server.assert_exits("after vKill");
+    assert!(
+        poll_until(Duration::from_secs(5), || proc_state(pid).is_none()),
+        "program still there after vKill"
+    );
+}
