@@ -148,28 +148,8 @@ fn attach_sees_named_threads_and_sends_no_signal() {
             server.pid()
         );
     }
-    let gdb = server.gdb(
-        &program("attach_blockers"),
-        &[
-            "info threads",
-            // All-stop: with every thread stopped, the spawner creates no
-            // thread between these two reads (a thread missed by the
-            // attach would keep running).
-            "print kids",
-            "info threads",
-            "print kids",
-            "detach",
-        ],
-    );
-    for (name, tid) in &tids {
-        gdb.assert_contains(&format!("Thread {pid}.{tid} \"{name}\""));
-    }
-    gdb.assert_contains("\"ab-spawner\"");
-    assert_eq!(gdb.value(1), gdb.value(2), "{}", gdb.text);
-    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) detached]"));
-    server.assert_exits("after detach");
+    list_threads_and_detach(&server, &prog, &tids, &[]);
     // Still asleep in the same calls, traced by nobody.
-    assert_blocked(&prog, &tids, "after detach");
     for tid in tasks(pid) {
         // None: a short-lived "ab-kid" thread that is gone by now.
         let tracer = tracer_pid(tid);
@@ -188,9 +168,24 @@ fn attach_with_a_non_stop_target_stops_every_thread_and_sends_no_signal() {
     let (prog, tids) = start_blockers();
     let pid = prog.pid;
     let server = AttachServer::start(pid);
+    list_threads_and_detach(&server, &prog, &tids, &["maint set target-non-stop on"]);
+    release_and_check_blockers(prog);
+}
+
+/// gdb (with `settings`) on the attached blockers: every named thread is
+/// listed and stopped, the spawner creates no thread between two reads of
+/// `kids` (a thread missed by the attach would keep running), and after
+/// `detach` the server exits and every blocker still sleeps in its call.
+fn list_threads_and_detach(
+    server: &AttachServer,
+    prog: &Program,
+    tids: &[(&str, i32)],
+    settings: &[&str],
+) {
+    let pid = prog.pid;
     let gdb = server.gdb_with(
         &program("attach_blockers"),
-        &["maint set target-non-stop on"],
+        settings,
         &[
             "info threads",
             "print kids",
@@ -199,15 +194,15 @@ fn attach_with_a_non_stop_target_stops_every_thread_and_sends_no_signal() {
             "detach",
         ],
     );
-    for (name, tid) in &tids {
+    for (name, tid) in tids {
         gdb.assert_contains(&format!("Thread {pid}.{tid} \"{name}\""));
     }
+    gdb.assert_contains("\"ab-spawner\"");
     gdb.assert_lacks("(running)");
     assert_eq!(gdb.value(1), gdb.value(2), "{}", gdb.text);
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) detached]"));
     server.assert_exits("after detach");
-    assert_blocked(&prog, &tids, "after detach");
-    release_and_check_blockers(prog);
+    assert_blocked(prog, tids, "after detach");
 }
 
 #[test]

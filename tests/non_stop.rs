@@ -74,14 +74,46 @@ fn one_thread_stays_at_its_breakpoint_while_the_others_run() {
     );
 }
 
-/// The `thread:pPID.TID` field of a stop.
+/// The tid of a thread id `pPID.TID` or `TID` (hex).
+fn parse_tid(id: &str) -> i32 {
+    let tid = id.rsplit('.').next().unwrap_or(id);
+    i32::from_str_radix(tid, 16).unwrap_or_else(|_| panic!("bad thread id {id:?}"))
+}
+
+/// The thread of a stop: its `thread:` field (`T05...;thread:pPID.TID;`),
+/// or for a thread exit its last field (`w0;pPID.TID`).
 fn stop_thread(stop: &str) -> i32 {
     let field = stop
         .split(';')
         .find_map(|f| f.strip_prefix("thread:"))
+        .or_else(|| stop.strip_prefix('w').and_then(|w| w.rsplit(';').next()))
         .unwrap_or_else(|| panic!("no thread in {stop:?}"));
-    let tid = field.rsplit('.').next().unwrap_or(field);
-    i32::from_str_radix(tid, 16).unwrap_or_else(|_| panic!("bad thread in {stop:?}"))
+    parse_tid(field)
+}
+
+/// Sends `packet` and asserts that the reply is OK.
+fn request_ok(client: &mut RspClient, packet: &str) {
+    let reply = client
+        .request(packet)
+        .unwrap_or_else(|e| panic!("{packet}: {e:?}"));
+    assert_eq!(reply, "OK", "reply to {packet}");
+}
+
+/// Connects to a launched program and turns non-stop mode on: the
+/// stopped program's one stop is the reply to `?`, then `vStopped` says
+/// OK. Returns the client and the server's qSupported reply.
+fn connect_non_stop(server: &Server) -> (RspClient, String) {
+    let mut client = server.rsp();
+    let features = client
+        .request("qSupported:multiprocess+")
+        .expect("qSupported");
+    client.start_no_ack_mode().expect("no-ack");
+    request_ok(&mut client, "QNonStop:1");
+    let status = client.request("?").expect("?");
+    assert!(status.starts_with("T05"), "{status}");
+    assert_eq!(stop_thread(&status), server.inferior_pid);
+    request_ok(&mut client, "vStopped");
+    (client, features)
 }
 
 /// Reads the thread list (qfThreadInfo/qsThreadInfo) as tids.
@@ -90,8 +122,7 @@ fn thread_list(client: &mut RspClient) -> Vec<i32> {
     let mut reply = client.request("qfThreadInfo").expect("qfThreadInfo");
     while let Some(list) = reply.strip_prefix('m') {
         for id in list.split(',') {
-            let tid = id.rsplit('.').next().unwrap_or(id);
-            tids.push(i32::from_str_radix(tid, 16).expect("thread id"));
+            tids.push(parse_tid(id));
         }
         reply = client.request("qsThreadInfo").expect("qsThreadInfo");
     }
@@ -123,26 +154,16 @@ fn drain_stops(client: &mut RspClient) -> Vec<String> {
 fn thread_exits_and_the_process_exit_are_notified() {
     let server = Server::launch(&program("non_stop"), &["", "quick"]);
     let pid = server.inferior_pid;
-    let mut client = server.rsp();
-    client
-        .request("qSupported:multiprocess+")
-        .expect("qSupported");
-    client.start_no_ack_mode().expect("no-ack");
-    assert_eq!(client.request("QNonStop:1").expect("QNonStop"), "OK");
-    assert_eq!(
-        client.request("QThreadEvents:1").expect("QThreadEvents"),
-        "OK"
-    );
-    assert!(client.request("?").expect("?").starts_with("T05"));
-    assert_eq!(client.request("vStopped").expect("vStopped"), "OK");
-    assert_eq!(client.request("vCont;c").expect("vCont;c"), "OK");
+    let (mut client, _) = connect_non_stop(&server);
+    request_ok(&mut client, "QThreadEvents:1");
+    request_ok(&mut client, "vCont;c");
     let mut events = Vec::new();
     while !events.iter().any(|e: &String| e.starts_with('W')) {
         events.extend(drain_stops(&mut client));
     }
     let exits: Vec<&String> = events.iter().filter(|e| e.starts_with("w0;")).collect();
     assert_eq!(exits.len(), 2, "{events:?}");
-    let mut tids: Vec<i32> = exits.iter().map(|e| stop_id(e)).collect();
+    let mut tids: Vec<i32> = exits.iter().map(|e| stop_thread(e)).collect();
     tids.dedup();
     assert_eq!(tids.len(), 2, "{events:?}");
     assert!(!tids.contains(&pid), "{events:?}");
@@ -154,35 +175,17 @@ fn thread_exits_and_the_process_exit_are_notified() {
     server.assert_exits("after the program exited");
 }
 
-/// The thread of a `w` event: `w0;pPID.TID`.
-fn stop_id(event: &str) -> i32 {
-    let id = event.rsplit(';').next().unwrap_or(event);
-    let tid = id.rsplit('.').next().unwrap_or(id);
-    i32::from_str_radix(tid, 16).unwrap_or_else(|_| panic!("bad thread in {event:?}"))
-}
-
 #[test]
 fn threads_stop_one_at_a_time_with_notifications() {
     let server = Server::launch(&program("non_stop"), &[]);
     let pid = server.inferior_pid;
-    let mut client = server.rsp();
-    let features = client
-        .request("qSupported:multiprocess+")
-        .expect("qSupported");
+    let (mut client, features) = connect_non_stop(&server);
     assert!(features.contains("QNonStop+"), "{features}");
-    client.start_no_ack_mode().expect("no-ack");
-    assert_eq!(client.request("QNonStop:1").expect("QNonStop"), "OK");
     let actions = client.request("vCont?").expect("vCont?");
     let mut actions: Vec<&str> = actions.split(';').collect();
     actions.sort_unstable();
     assert_eq!(actions, ["C", "S", "c", "r", "s", "t", "vCont"]);
-    // The stopped program: one stop as the reply, then OK.
-    let status = client.request("?").expect("?");
-    assert!(status.starts_with("T05"), "{status}");
-    assert_eq!(stop_thread(&status), pid);
-    assert_eq!(client.request("vStopped").expect("vStopped"), "OK");
-
-    assert_eq!(client.request("vCont;c").expect("vCont;c"), "OK");
+    request_ok(&mut client, "vCont;c");
     // Wait for the two threads to exist (the program creates them).
     let deadline = Instant::now() + EVENT_TIMEOUT;
     let mut tids = thread_list(&mut client);
@@ -193,10 +196,7 @@ fn threads_stop_one_at_a_time_with_notifications() {
     let worker = *tids.iter().find(|&&t| t != pid).expect("a worker thread");
 
     // Stop one thread: it alone reports, with no signal, and only it stops.
-    let reply = client
-        .request(&format!("vCont;t:p{pid:x}.{worker:x}"))
-        .expect("vCont;t");
-    assert_eq!(reply, "OK");
+    request_ok(&mut client, &format!("vCont;t:p{pid:x}.{worker:x}"));
     let stops = drain_stops(&mut client);
     assert_eq!(stops.len(), 1, "{stops:?}");
     assert!(stops[0].starts_with("T00"), "{stops:?}");
@@ -208,12 +208,7 @@ fn threads_stop_one_at_a_time_with_notifications() {
     }
 
     // Stop the rest: one report each, the stopped thread not again.
-    assert_eq!(
-        client
-            .request(&format!("vCont;t:p{pid:x}.-1"))
-            .expect("vCont;t all"),
-        "OK"
-    );
+    request_ok(&mut client, &format!("vCont;t:p{pid:x}.-1"));
     // The stops may come in more than one batch of notifications.
     let mut expected = others.clone();
     expected.sort_unstable();
@@ -230,24 +225,16 @@ fn threads_stop_one_at_a_time_with_notifications() {
     }
 
     // Resume everything, then Ctrl-C: SIGINT reported on the leader.
-    assert_eq!(
-        client
-            .request(&format!("vCont;c:p{pid:x}.-1"))
-            .expect("vCont;c all"),
-        "OK"
-    );
+    request_ok(&mut client, &format!("vCont;c:p{pid:x}.-1"));
     let running = poll_until(EVENT_TIMEOUT, || proc_state(worker) != Some('t'));
     assert!(running, "worker still stopped after vCont;c");
-    assert_eq!(client.request("vCtrlC").expect("vCtrlC"), "OK");
+    request_ok(&mut client, "vCtrlC");
     let stops = drain_stops(&mut client);
     assert_eq!(stops.len(), 1, "{stops:?}");
     assert!(stops[0].starts_with("T02"), "{stops:?}");
     assert_eq!(stop_thread(&stops[0]), pid);
 
-    assert_eq!(
-        client.request(&format!("vKill;{pid:x}")).expect("vKill"),
-        "OK"
-    );
+    request_ok(&mut client, &format!("vKill;{pid:x}"));
     // gdb hangs up after a kill (gdbserver waits for that to exit).
     drop(client);
     server.assert_exits("after vKill");

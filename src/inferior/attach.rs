@@ -14,9 +14,11 @@ use anyhow::{bail, Result};
 use super::{Inferior, RunState, Thread};
 use crate::ptrace::{self, PtraceError, Tid};
 
-/// The threads of `pid` listed in /proc, with zombies left out (a zombie
-/// leader cannot be seized and never stops).
-fn live_tasks(pid: Tid) -> std::io::Result<Vec<Tid>> {
+/// The threads of `pid` listed in /proc that are not `known` yet, with
+/// zombies left out (a zombie leader cannot be seized and never stops).
+/// Known threads are skipped before their stat file is read: the listing
+/// repeats until it settles, and each pass would re-read every thread.
+fn new_live_tasks(pid: Tid, known: impl Fn(Tid) -> bool) -> std::io::Result<Vec<Tid>> {
     let mut tids = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         let Some(tid) = entry?
@@ -26,6 +28,9 @@ fn live_tasks(pid: Tid) -> std::io::Result<Vec<Tid>> {
         else {
             continue;
         };
+        if known(tid) {
+            continue;
+        }
         let zombie = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
             .ok()
             .and_then(|s| {
@@ -127,16 +132,13 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
     let mut seized: BTreeSet<Tid> = BTreeSet::new();
     let mut failure: Option<String> = None;
     'passes: loop {
-        let tasks = match live_tasks(pid) {
+        let tasks = match new_live_tasks(pid, |tid| seized.contains(&tid)) {
             Ok(t) => t,
             Err(_) if seized.is_empty() => bail!("Cannot attach to process {pid}: No such process"),
             Err(_) => break,
         };
         let mut added = false;
         for tid in tasks {
-            if seized.contains(&tid) {
-                continue;
-            }
             match ptrace::seize(tid, ptrace::TRACE_OPTIONS) {
                 Ok(()) => {
                     // Stop it at once: a running thread could keep creating
@@ -204,14 +206,12 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
 /// finds nobody new.
 fn seize_late_threads(inferior: &mut Inferior) -> Result<()> {
     loop {
-        let Ok(tasks) = live_tasks(inferior.pid) else {
+        let Ok(tasks) = new_live_tasks(inferior.pid, |tid| inferior.threads.contains_key(&tid))
+        else {
             return Ok(());
         };
         let mut added = false;
         for tid in tasks {
-            if inferior.threads.contains_key(&tid) {
-                continue;
-            }
             // Fails for a child we trace already (its clone event is
             // being handled) or one that just exited.
             if ptrace::seize(tid, ptrace::TRACE_OPTIONS).is_ok() {

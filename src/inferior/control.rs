@@ -10,6 +10,17 @@ use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent};
 use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 
+/// Send one PTRACE_INTERRUPT to `thread` unless one is on its way.
+pub(super) fn interrupt(thread: &mut super::Thread) -> Result<()> {
+    if !thread.interrupt_sent {
+        match ptrace::interrupt(thread.tid) {
+            Ok(()) | Err(PtraceError::Gone) => thread.interrupt_sent = true,
+            Err(e) => return Err(e).context("cannot stop the program"),
+        }
+    }
+    Ok(())
+}
+
 /// What the session must tell gdb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -119,12 +130,8 @@ impl Inferior {
                 action.map(|a| (t.tid, a))
             })
             .collect();
-        // Start with the threads after the one last reported: resuming in
-        // plain tid order would give the lowest tid a head start every time,
-        // and it would win every race to the next breakpoint.
-        let last = self.last_reported;
         let mut plan = plan;
-        plan.sort_by_key(|&(tid, _)| (tid <= last, tid));
+        self.sort_for_resume(&mut plan);
 
         let tids: Vec<Tid> = plan.iter().map(|(t, _)| *t).collect();
         for tid in &tids {
@@ -135,29 +142,40 @@ impl Inferior {
         if tids.iter().any(|&tid| self.pending_is_valid(tid)) {
             // Keep what gdb asked to deliver for when the thread really runs.
             for (tid, action) in &plan {
-                if let (
-                    Some(t),
-                    ResumeAction::Continue { signal } | ResumeAction::Step { signal },
-                ) = (self.threads.get_mut(tid), action)
-                {
-                    if *signal != 0 && t.pending.is_none() {
-                        t.deferred_signal = *signal;
+                if let Some(t) = self.threads.get_mut(tid) {
+                    if action.signal() != 0 && t.pending.is_none() {
+                        t.deferred_signal = action.signal();
                     }
                 }
             }
             return Ok(ResumeOutcome::ReportPending);
         }
         for (tid, action) in plan {
-            let signal = match action {
-                ResumeAction::Continue { signal } | ResumeAction::Step { signal } => signal,
-                ResumeAction::RangeStep { .. } => 0,
-            };
-            self.resume_thread(tid, action, signal)?;
+            self.resume_thread(tid, action, action.signal())?;
         }
         if std::mem::take(&mut self.missed_exit) {
             self.drain_all()?;
         }
         Ok(ResumeOutcome::Running)
+    }
+
+    /// Start with the threads after the one last reported: resuming in
+    /// plain tid order would give the lowest tid a head start every time,
+    /// and it would win every race to the next breakpoint.
+    pub(super) fn sort_for_resume(&self, plan: &mut [(Tid, ResumeAction)]) {
+        let last = self.last_reported;
+        plan.sort_by_key(|&(tid, _)| (tid <= last, tid));
+    }
+
+    /// PTRACE_INTERRUPT every thread that runs and has none on its way.
+    /// A thread already gone counts as interrupted: its exit status comes.
+    pub(super) fn interrupt_running(&mut self) -> Result<()> {
+        for thread in self.threads.values_mut() {
+            if thread.state != RunState::Stopped {
+                interrupt(thread)?;
+            }
+        }
+        Ok(())
     }
 
     /// Is there anything to tell gdb right now? Only threads gdb resumed
@@ -210,14 +228,7 @@ impl Inferior {
 
     fn stop_all_inner(&mut self) -> Result<()> {
         loop {
-            for thread in self.threads.values_mut() {
-                if thread.state != RunState::Stopped && !thread.interrupt_sent {
-                    match ptrace::interrupt(thread.tid) {
-                        Ok(()) | Err(PtraceError::Gone) => thread.interrupt_sent = true,
-                        Err(e) => return Err(e).context("cannot stop the program"),
-                    }
-                }
-            }
+            self.interrupt_running()?;
             if self.exit.is_some() || self.threads.values().all(|t| t.state == RunState::Stopped) {
                 return Ok(());
             }

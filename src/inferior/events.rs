@@ -269,7 +269,7 @@ impl Inferior {
 
     /// After an internal stop: let the thread go on as it was going, unless a
     /// stop-all is in progress (then it simply counts as stopped).
-    fn resume_internal(&mut self, tid: Tid) -> Result<()> {
+    pub(super) fn resume_internal(&mut self, tid: Tid) -> Result<()> {
         if self.stopping {
             return Ok(());
         }

@@ -5,19 +5,18 @@
 //! resumed (`resumed`) reports its next event and is then stopped in gdb's
 //! view; a thread gdb believes stopped never runs. Stop-all is not used.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
+use super::control::interrupt;
 use super::{Inferior, Report, ResumeAction, RunState, StopEvent};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::Tid;
 
 impl Inferior {
     /// Resume the given threads (stopped in gdb's view) as each action says.
     /// A thread with an event still pending stays stopped: the event is
     /// reported by the next `take_stop_reports`, as gdbserver does.
     pub fn resume_threads(&mut self, mut plan: Vec<(Tid, ResumeAction)>) -> Result<()> {
-        // Threads after the last reported one first, as in `resume`.
-        let last = self.last_reported;
-        plan.sort_by_key(|&(tid, _)| (tid <= last, tid));
+        self.sort_for_resume(&mut plan);
         for (tid, action) in plan {
             let Some(thread) = self.threads.get_mut(&tid) else {
                 continue;
@@ -30,10 +29,7 @@ impl Inferior {
             }
             thread.resumed = true;
             thread.stop_requested = None;
-            let signal = match action {
-                ResumeAction::Continue { signal } | ResumeAction::Step { signal } => signal,
-                ResumeAction::RangeStep { .. } => 0,
-            };
+            let signal = action.signal();
             if self.pending_is_valid(tid) {
                 if let Some(thread) = self.threads.get_mut(&tid) {
                     if signal != 0 {
@@ -68,13 +64,7 @@ impl Inferior {
             return Ok(());
         }
         thread.stop_requested = Some(event);
-        if !thread.interrupt_sent {
-            match ptrace::interrupt(tid) {
-                Ok(()) | Err(PtraceError::Gone) => thread.interrupt_sent = true,
-                Err(e) => return Err(e).context("cannot stop the thread"),
-            }
-        }
-        Ok(())
+        interrupt(thread)
     }
 
     /// Every stop gdb must be told of now, each thread's at most once; the
@@ -107,12 +97,7 @@ impl Inferior {
                     self.last_reported = tid;
                     reports.push(Report::Stop { tid, event });
                 }
-                None => {
-                    let action = thread
-                        .last_action
-                        .unwrap_or(ResumeAction::Continue { signal: 0 });
-                    self.resume_thread(tid, action, 0)?;
-                }
+                None => self.resume_internal(tid)?,
             }
         }
         if std::mem::take(&mut self.missed_exit) {
@@ -179,14 +164,6 @@ impl Inferior {
     /// interrupt them so they take the new debug registers now (the
     /// interrupt is internal: each resumes at once with the registers set).
     pub fn refresh_running_debug_registers(&mut self) -> Result<()> {
-        for thread in self.threads.values_mut() {
-            if thread.state != RunState::Stopped && !thread.interrupt_sent {
-                match ptrace::interrupt(thread.tid) {
-                    Ok(()) | Err(PtraceError::Gone) => thread.interrupt_sent = true,
-                    Err(e) => return Err(e).context("cannot stop the thread"),
-                }
-            }
-        }
-        Ok(())
+        self.interrupt_running()
     }
 }

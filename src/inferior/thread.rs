@@ -35,6 +35,16 @@ pub enum ResumeAction {
     },
 }
 
+impl ResumeAction {
+    /// The signal to deliver as the thread resumes (0: none).
+    pub fn signal(self) -> i32 {
+        match self {
+            ResumeAction::Continue { signal } | ResumeAction::Step { signal } => signal,
+            ResumeAction::RangeStep { .. } => 0,
+        }
+    }
+}
+
 /// A reportable stop, as the inferior knows it (Linux signal numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopEvent {

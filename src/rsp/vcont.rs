@@ -7,19 +7,13 @@
 
 use rgdbserver_arch::signals::linux_from_gdb;
 
+use crate::inferior::ResumeAction;
+
 /// What gdb asks of the threads one action names (Linux signal numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VContAction {
-    Continue {
-        signal: i32,
-    },
-    Step {
-        signal: i32,
-    },
-    RangeStep {
-        start: u64,
-        end: u64,
-    },
+    /// `c`, `C`, `s`, `S`, `r`.
+    Resume(ResumeAction),
     /// `t`: stop the thread and report it (non-stop only).
     Stop,
 }
@@ -90,25 +84,26 @@ fn parse_action(text: &str) -> Option<VContAction> {
     let mut chars = text.chars();
     let kind = chars.next()?;
     let rest = chars.as_str();
-    match (kind, rest) {
-        ('c', "") => Some(VContAction::Continue { signal: 0 }),
-        ('s', "") => Some(VContAction::Step { signal: 0 }),
-        ('t', "") => Some(VContAction::Stop),
-        ('C', sig) => Some(VContAction::Continue {
+    let resume = match (kind, rest) {
+        ('t', "") => return Some(VContAction::Stop),
+        ('c', "") => ResumeAction::Continue { signal: 0 },
+        ('s', "") => ResumeAction::Step { signal: 0 },
+        ('C', sig) => ResumeAction::Continue {
             signal: signal(sig)?,
-        }),
-        ('S', sig) => Some(VContAction::Step {
+        },
+        ('S', sig) => ResumeAction::Step {
             signal: signal(sig)?,
-        }),
+        },
         ('r', range) => {
             let (start, end) = range.split_once(',')?;
-            Some(VContAction::RangeStep {
+            ResumeAction::RangeStep {
                 start: u64::from_str_radix(start, 16).ok()?,
                 end: u64::from_str_radix(end, 16).ok()?,
-            })
+            }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(VContAction::Resume(resume))
 }
 
 #[cfg(test)]
@@ -121,22 +116,28 @@ mod tests {
         assert_eq!(
             parsed,
             vec![
-                (VContAction::Step { signal: 0 }, ThreadSpec::Thread(0x20)),
+                (
+                    VContAction::Resume(ResumeAction::Step { signal: 0 }),
+                    ThreadSpec::Thread(0x20)
+                ),
                 (VContAction::Stop, ThreadSpec::Process(0x1f)),
                 (
-                    VContAction::Continue {
+                    VContAction::Resume(ResumeAction::Continue {
                         signal: libc::SIGUSR1
-                    },
+                    }),
                     ThreadSpec::Thread(0x21)
                 ),
                 (
-                    VContAction::RangeStep {
+                    VContAction::Resume(ResumeAction::RangeStep {
                         start: 0x10,
                         end: 0x20
-                    },
+                    }),
                     ThreadSpec::Thread(0x22)
                 ),
-                (VContAction::Continue { signal: 0 }, ThreadSpec::All),
+                (
+                    VContAction::Resume(ResumeAction::Continue { signal: 0 }),
+                    ThreadSpec::All
+                ),
             ]
         );
     }

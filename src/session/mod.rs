@@ -200,9 +200,11 @@ impl<'a> Session<'a> {
                     }
                 }
                 StubState::Idle if self.non_stop_waits() => {
+                    // Packets report the events they cause themselves
+                    // (vCont, vCtrlC); here: what the program did alone.
+                    let gdb_ready = self.wait_for_gdb_or_program()?;
                     self.report_non_stop_events()?;
-                    if !self.wait_for_gdb_or_program()? {
-                        self.report_non_stop_events()?;
+                    if !gdb_ready {
                         continue;
                     }
                 }

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use anyhow::Result;
 
 use super::{thread_stop_text, Session, SessionEnd};
-use crate::inferior::{Report, ResumeAction, RunState, StopEvent};
+use crate::inferior::{Report, RunState, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp::framing::frame_notification;
 use crate::rsp::stop_reply;
@@ -145,9 +145,7 @@ impl Session<'_> {
                     stops.push(thread.tid);
                     continue;
                 }
-                VContAction::Continue { signal } => ResumeAction::Continue { signal },
-                VContAction::Step { signal } => ResumeAction::Step { signal },
-                VContAction::RangeStep { start, end } => ResumeAction::RangeStep { start, end },
+                VContAction::Resume(resume) => resume,
             };
             // Stopped in gdb's view, or parked (see
             // `stopped_threads_for_gdb`): nothing to report, not running.
