@@ -14,8 +14,11 @@
 
 static int pipe_fds[2];
 
+/* Each thread names itself before its syscall: a name set by main could
+ * land after the catchpoint stop that the test reads it from. */
 static void *blocker(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "blocker");
     char c;
     ssize_t n = read(pipe_fds[0], &c, 1);
     return (void *)n;
@@ -23,6 +26,7 @@ static void *blocker(void *arg) {
 
 static void *caller(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "caller");
     getppid();
     return NULL;
 }
@@ -47,9 +51,7 @@ int main(int argc, char **argv) {
         if (pipe(pipe_fds) != 0)
             return 5;
         pthread_create(&b, NULL, blocker, NULL);
-        pthread_setname_np(b, "blocker");
         pthread_create(&c, NULL, caller, NULL);
-        pthread_setname_np(c, "caller");
         pthread_join(c, NULL);
         if (write(pipe_fds[1], "x", 1) != 1)
             return 6;
