@@ -2,6 +2,7 @@
 //! gdb connections, and turn how the session ended into gdbserver's messages
 //! and exit code.
 
+mod agent_expr;
 mod cli;
 mod inferior;
 mod linux;

@@ -78,14 +78,6 @@ fn thread_rows(text: &str) -> Vec<ThreadRow> {
     rows
 }
 
-/// Writes a gdb script (for what `-ex` cannot express: breakpoint
-/// `commands`, `if`) and returns the `source` command that runs it.
-fn script(dir: &TempDir, name: &str, lines: &[&str]) -> String {
-    let path = dir.file(name);
-    std::fs::write(&path, lines.join("\n") + "\n").expect("write gdb script");
-    format!("source {}", path.display())
-}
-
 /// Parses a printed array of integers, `{1, 2, 3}`.
 #[track_caller]
 fn int_array(value: &str) -> Vec<u64> {

@@ -435,6 +435,7 @@ impl Inferior {
 
     pub(super) fn reopen_after_exec(&mut self) -> Result<()> {
         self.breakpoints.clear();
+        self.conditions.clear();
         // The kernel clears debug registers on exec.
         self.debug_registers.clear();
         self.memory = Memory::open(self.pid)?;

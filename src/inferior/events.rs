@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use super::memory::Memory;
 use super::registers::PC_AFTER_BREAKPOINT;
-use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
+use super::{BreakpointType, Inferior, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
 use crate::ptrace::{self, PtraceError, Tid};
 
@@ -337,11 +337,27 @@ impl Inferior {
             // Rewind now: if this event is later dropped as stale, the thread
             // re-executes the original instruction.
             self.set_pc(tid, bp)?;
+            if !self.breakpoint_condition_holds(tid, BreakpointType::Software, bp) {
+                // During a stop-all it stays at the breakpoint, not an
+                // event: once resumed it hits it again and steps over then.
+                return match self.stopping {
+                    true => Ok(()),
+                    false => self.step_over_false_condition(tid, bp),
+                };
+            }
             self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
             return Ok(());
         }
         if code == TRAP_HWBKPT {
             match self.debug_trap(tid)? {
+                Some(StopEvent::HwBreakpoint)
+                    if !self.breakpoint_condition_holds(tid, BreakpointType::Hardware, pc) =>
+                {
+                    // The kernel set the resume flag (RF) for this trap:
+                    // resumed, the thread executes the instruction without
+                    // trapping again, so no step over is needed.
+                    return self.resume_internal(tid);
+                }
                 Some(event) => self.thread_mut(tid)?.pending = Some(event),
                 // A watchpoint gdb removed after it fired (its trap was
                 // queued behind our PTRACE_INTERRUPT): nothing to report.
@@ -356,6 +372,14 @@ impl Inferior {
         }
         if code == TRAP_TRACE && stepping && !self.debug_registers_empty() {
             if let Some(event) = self.debug_trap(tid)? {
+                let event = match event {
+                    StopEvent::HwBreakpoint
+                        if !self.breakpoint_condition_holds(tid, BreakpointType::Hardware, pc) =>
+                    {
+                        StopEvent::StepDone
+                    }
+                    event => event,
+                };
                 self.thread_mut(tid)?.pending = Some(event);
                 return Ok(());
             }

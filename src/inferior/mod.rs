@@ -11,6 +11,8 @@
 //!   delivers after every other thread is gone.
 
 pub mod attach;
+mod conditions;
+pub use conditions::BreakpointType;
 mod control;
 mod events;
 pub mod launch;
@@ -79,6 +81,9 @@ pub struct Inferior {
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
     /// Some(empty) = every syscall; Some(set) = those numbers.
     catch_syscalls: Option<BTreeSet<u64>>,
+    /// Target-side conditions of software breakpoints, by address: a hit
+    /// is reported only when one of them holds.
+    conditions: BTreeMap<(BreakpointType, u64), Vec<crate::agent_expr::AgentExpr>>,
 }
 
 impl Inferior {
@@ -129,6 +134,7 @@ impl Inferior {
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
             pass_signals: [false; 256],
             catch_syscalls: None,
+            conditions: BTreeMap::new(),
             debug_registers: Default::default(),
             report_forks: false,
             report_thread_exits: false,
@@ -224,6 +230,7 @@ impl Inferior {
     }
 
     pub fn remove_breakpoint(&mut self, addr: u64) -> std::io::Result<bool> {
+        self.conditions.remove(&(BreakpointType::Software, addr));
         self.memory.remove_breakpoint(&mut self.breakpoints, addr)
     }
 

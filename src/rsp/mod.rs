@@ -52,9 +52,22 @@ pub enum Owned {
     ReadMemory { addr: u64, len: usize },
     /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
     WriteMemory { addr: u64, data: Vec<u8> },
-    /// `Z0,ADDR,KIND` / `z0,ADDR,KIND`: software breakpoints, on the path of
-    /// every breakpoint hit (gdb's step-over removes and re-inserts them).
-    SwBreakpoint { addr: u64, insert: bool },
+    /// `Z0,ADDR,KIND[;X...]` / `z0,ADDR,KIND`: software breakpoints, on the
+    /// path of every breakpoint hit (gdb's step-over removes and re-inserts
+    /// them). `conditions` is the text after the first `;`: the agent
+    /// expressions of target-side conditions (empty: unconditional).
+    SwBreakpoint {
+        addr: u64,
+        insert: bool,
+        conditions: String,
+    },
+    /// `Z1,ADDR,KIND[;X...]` / `z1,ADDR,KIND`: hardware breakpoints, taken
+    /// here for their conditions (gdbstub drops a Z1's condition list).
+    HwBreakpoint {
+        addr: u64,
+        insert: bool,
+        conditions: String,
+    },
     /// `QNonStop:1` / `QNonStop:0`.
     NonStop(bool),
     /// `vCont?`: the actions we take (gdbstub's answer lacks `t`).
@@ -110,11 +123,25 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
         p if p.starts_with(b"Z3,") || p.starts_with(b"z3,") => Some(Owned::Unsupported),
-        [kind @ (b'Z' | b'z'), b'0', b',', rest @ ..] => {
-            let (addr, _kind) = parse_addr_len(rest)?;
-            Some(Owned::SwBreakpoint {
-                addr,
-                insert: *kind == b'Z',
+        [kind @ (b'Z' | b'z'), number @ (b'0' | b'1'), b',', rest @ ..] => {
+            let (location, conditions) = match rest.iter().position(|&b| b == b';') {
+                Some(semicolon) => (&rest[..semicolon], &rest[semicolon + 1..]),
+                None => (rest, &[][..]),
+            };
+            let (addr, _kind) = parse_addr_len(location)?;
+            let insert = *kind == b'Z';
+            let conditions = std::str::from_utf8(conditions).ok()?.to_string();
+            Some(match number {
+                b'0' => Owned::SwBreakpoint {
+                    addr,
+                    insert,
+                    conditions,
+                },
+                _ => Owned::HwBreakpoint {
+                    addr,
+                    insert,
+                    conditions,
+                },
             })
         }
         [b'm', rest @ ..] => {
@@ -233,6 +260,7 @@ const EXTRA_FEATURES: &[&str] = &[
     "qXfer:siginfo:write+",
     "QNonStop+",
     "QThreadEvents+",
+    "ConditionalBreakpoints+",
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
@@ -364,18 +392,36 @@ mod tests {
             owned(b"Z0,401000,1"),
             Some(Owned::SwBreakpoint {
                 addr: 0x401000,
-                insert: true
+                insert: true,
+                conditions: String::new(),
             })
         );
         assert_eq!(
             owned(b"z0,401000,1"),
             Some(Owned::SwBreakpoint {
                 addr: 0x401000,
-                insert: false
+                insert: false,
+                conditions: String::new(),
+            })
+        );
+        assert_eq!(
+            owned(b"Z0,401000,1;X3,220127"),
+            Some(Owned::SwBreakpoint {
+                addr: 0x401000,
+                insert: true,
+                conditions: "X3,220127".into(),
             })
         );
         assert_eq!(owned(b"Z0,zz,1"), None);
-        assert_eq!(owned(b"Z1,401000,1"), None, "hardware: gdbstub's");
+        assert_eq!(
+            owned(b"Z1,401000,1;X2,2227"),
+            Some(Owned::HwBreakpoint {
+                addr: 0x401000,
+                insert: true,
+                conditions: "X2,2227".into(),
+            })
+        );
+        assert_eq!(owned(b"Z2,401000,4"), None, "watchpoints: gdbstub's");
     }
 
     #[test]
@@ -483,7 +529,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+".to_vec()
+            b"PacketSize=100;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+".to_vec()
         );
     }
 }

@@ -68,19 +68,36 @@ impl Session<'_> {
             }
             Owned::ProgramSignals => self.send(b"OK"),
             Owned::Unsupported => self.send(b""),
-            Owned::SwBreakpoint { addr, insert } => {
+            Owned::SwBreakpoint {
+                addr,
+                insert,
+                conditions,
+            } => {
                 let done = match (self.target.inferior.as_mut(), self.fork_general) {
                     // gdb removes its breakpoints from a fork child before
                     // detaching it: those z0 go to the child's memory.
                     (Some(inferior), Some(child)) if !insert => {
                         inferior.remove_breakpoint_in_fork(child, addr).is_ok()
                     }
-                    (Some(inferior), _) if insert => inferior.insert_breakpoint(addr).is_ok(),
+                    (Some(inferior), _) if insert => match breakpoint_conditions(&conditions) {
+                        Ok(conditions) => inferior
+                            .insert_conditional_breakpoint(addr, conditions)
+                            .is_ok(),
+                        Err(e) => {
+                            log::warn!("Z0 at {addr:#x}: {e:#}");
+                            false
+                        }
+                    },
                     (Some(inferior), _) => inferior.remove_breakpoint(addr).is_ok(),
                     (None, _) => false,
                 };
                 self.send(if done { b"OK" } else { b"E01" });
             }
+            Owned::HwBreakpoint {
+                addr,
+                insert,
+                conditions,
+            } => self.hw_breakpoint(addr, insert, &conditions)?,
             Owned::ReadMemory { addr, len } => {
                 // Never more than fits in one reply.
                 let len = len.min(crate::rsp::stub::PACKET_SIZE / 2);
@@ -168,4 +185,45 @@ impl Session<'_> {
         }
         Ok(())
     }
+}
+
+impl Session<'_> {
+    /// Z1/z1. No free debug register is E16 (EINVAL), as gdbstub answers.
+    fn hw_breakpoint(&mut self, addr: u64, insert: bool, conditions: &str) -> anyhow::Result<()> {
+        let Some(inferior) = self.target.inferior.as_mut() else {
+            self.send(b"E01");
+            return Ok(());
+        };
+        let done = match insert {
+            true => match breakpoint_conditions(conditions) {
+                Ok(conditions) => inferior.insert_conditional_hw_breakpoint(addr, conditions),
+                Err(e) => {
+                    log::warn!("Z1 at {addr:#x}: {e:#}");
+                    self.send(b"E01");
+                    return Ok(());
+                }
+            },
+            false => inferior.remove_hw_breakpoint(addr),
+        };
+        if self.non_stop.enabled {
+            // Running threads take the new debug registers at once.
+            inferior.refresh_running_debug_registers()?;
+        }
+        self.send(if done { b"OK" } else { b"E16" });
+        Ok(())
+    }
+}
+
+/// The agent expressions of a Z0's condition list (the text after the
+/// address and kind; a `cmds:` part, which we do not offer, is ignored).
+fn breakpoint_conditions(text: &str) -> anyhow::Result<Vec<crate::agent_expr::AgentExpr>> {
+    let conditions = match text.find("cmds:") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let conditions = conditions.trim_end_matches(';');
+    if conditions.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::agent_expr::parse_condition_list(conditions)
 }

@@ -4,6 +4,7 @@
 //! timeout or on drop), the one-shot runs built on it ([`run_gdb_at`],
 //! [`run_gdb_stdio`]) and [`GdbOutput`], what a session printed.
 
+use super::fs::TempDir;
 use super::process::{spawn_captured, Output, Watched};
 use super::server::{kill_created_leftover, server_path};
 use super::{EVENT_TIMEOUT, GDB_TIMEOUT};
@@ -255,4 +256,12 @@ pub fn run_gdb_stdio<S: AsRef<str>>(
     let out = BackgroundGdb::spawn(cmd).finish_within(timeout);
     kill_created_leftover(&out.text);
     out
+}
+
+/// Writes a gdb script (for what `-ex` cannot express: breakpoint
+/// `commands`, `if`) and returns the `source` command that runs it.
+pub fn script(dir: &TempDir, name: &str, lines: &[&str]) -> String {
+    let path = dir.file(name);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write gdb script");
+    format!("source {}", path.display())
 }
