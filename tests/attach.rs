@@ -205,6 +205,53 @@ fn list_threads_and_detach(
     assert_blocked(prog, tids, "after detach");
 }
 
+/// A program whose threads keep making threads (each makes its successor
+/// and exits): every attach must hold all of them, or a thread left
+/// untraced dies of the first breakpoint it meets and takes the process
+/// with it (SIGTRAP). Five attach, break, continue, detach rounds.
+#[test]
+fn attach_holds_every_thread_of_a_process_that_keeps_making_them() {
+    let prog = Program::start(&program("thread_chains"), &[]);
+    for round in 1..=5 {
+        // Its real parent logs a death (a thread left untraced in the
+        // previous round that met a breakpoint).
+        assert_eq!(
+            prog.parent_log().len(),
+            1,
+            "before round {round}: {}",
+            prog.text()
+        );
+        let server = AttachServer::start(prog.pid);
+        let gdb = server.gdb(
+            &program("thread_chains"),
+            &[
+                "break chain_link",
+                "continue",
+                "continue",
+                "continue",
+                "delete",
+                "detach",
+            ],
+        );
+        assert_eq!(
+            gdb.count("hit Breakpoint 1, chain_link"),
+            3,
+            "round {round}: {}",
+            gdb.text
+        );
+        gdb.assert_lacks("SIGTRAP");
+        gdb.assert_contains(&format!("[Inferior 1 (process {}) detached]", prog.pid));
+        server.assert_exits("after detach");
+    }
+    // Alive, and its real parent saw no stop and no death.
+    assert_eq!(
+        prog.parent_log(),
+        vec![format!("parent: child {}", prog.pid)],
+        "{}",
+        prog.text()
+    );
+}
+
 #[test]
 fn attach_over_stdio() {
     let (prog, tids) = start_blockers();

@@ -58,6 +58,9 @@ def metrics(stdio_read_mib):
         Metric("hits.per_hit", "breakpoint hit (%d, silent+continue)" % HITS, "us/hit", False,
                ("ratio", 0.7)),
         Metric("hits.cpu", "  server CPU per hit", "us/hit", False, None),
+        Metric("cond.per_hit", "conditional breakpoint, false %d times" % HITS, "us/hit", False,
+               ("ratio", 1.0)),
+        Metric("cond.cpu", "  server CPU per false hit", "us/hit", False, None),
         Metric("step.stepi", "stepi %d" % STEPIS, "us/step", False, ("ratio", 0.8)),
         Metric("step.stepi_cpu", "  server CPU per step", "us/step", False, None),
         Metric("step.next", "next %d over a loop" % NEXTS, "us/line", False, ("ratio", 1.0)),
@@ -104,6 +107,19 @@ continue
 bench-mark hits1
 bench-hits hits
 """
+
+# The condition is evaluated in the server (gdb sends it as bytecode with its
+# Z0); it holds only on the last call, so HITS - 1 hits never reach gdb.
+CONDITIONAL_HITS = """\
+break main
+continue
+break hit if n == {last}
+bench-mark cond0
+continue
+bench-mark cond1
+bench-value n n
+continue
+""".format(last=HITS - 1)
 
 STEPPING = """\
 break work
@@ -249,6 +265,16 @@ def breakpoint_hits(ctx, server):
             "hits.cpu": s.cpu_seconds("hits0", "hits1") / HITS * 1e6}
 
 
+def conditional_hits(ctx, server):
+    script = ctx.script("cond", CONDITIONAL_HITS)
+    s = sessions.tcp(server, [ctx.bins["hits"], str(HITS)], script, ctx.out("cond"), 120)
+    _exited(s)
+    if s.value("n") != str(HITS - 1):
+        s.fail("stopped with n = %s, expected %d" % (s.value("n"), HITS - 1))
+    return {"cond.per_hit": s.seconds("cond0", "cond1") / HITS * 1e6,
+            "cond.cpu": s.cpu_seconds("cond0", "cond1") / HITS * 1e6}
+
+
 def stepping(ctx, server):
     script = ctx.script("stepping", STEPPING)
     s = sessions.tcp(server, [ctx.bins["loop"]], script, ctx.out("stepping"), 120)
@@ -360,6 +386,7 @@ WORKLOADS = [
     ("startup-tcp", startup("tcp"), "startup.tcp."),
     ("startup-stdio", startup("stdio"), "startup.stdio."),
     ("breakpoint-hits", breakpoint_hits, "hits."),
+    ("conditional-hits", conditional_hits, "cond."),
     ("stepping", stepping, "step."),
     ("memory-tcp", memory("tcp"), "mem.tcp."),
     ("memory-stdio", memory("stdio"), "mem.stdio."),

@@ -202,9 +202,13 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
 /// child (the kernel decides on tracing when the call begins), and that
 /// child can appear after the listing settled: it would run on untraced
 /// and die of the first breakpoint it meets. Once every thread we hold is
-/// stopped no such call is in flight, so list again, until a listing
-/// finds nobody new.
+/// stopped no such call is in flight, so list again, until the kernel
+/// counts no thread that we do not hold. A listing alone cannot tell:
+/// /proc/PID/task is read by position, and an untraced thread that exits
+/// during the read makes it skip the thread after it, which is the child
+/// it just made.
 fn seize_late_threads(inferior: &mut Inferior) -> Result<()> {
+    let deadline = std::time::Instant::now() + LATE_THREADS_PATIENCE;
     loop {
         let Ok(tasks) = new_live_tasks(inferior.pid, |tid| inferior.threads.contains_key(&tid))
         else {
@@ -222,11 +226,35 @@ fn seize_late_threads(inferior: &mut Inferior) -> Result<()> {
                 added = true;
             }
         }
-        if !added {
+        if added {
+            inferior.stop_all()?;
+            continue;
+        }
+        if !untraced_threads_remain(inferior) {
             return Ok(());
         }
-        inferior.stop_all()?;
+        log::debug!("attach: the kernel counts threads we do not hold; listing again");
+        if std::time::Instant::now() > deadline {
+            log::warn!("attach: the process has threads that could not be found in /proc");
+            return Ok(());
+        }
     }
+}
+
+/// How long the attach keeps looking for untraced threads the kernel
+/// counts but /proc did not list. Each look takes microseconds; a thread
+/// shows up within a few.
+const LATE_THREADS_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Does the kernel count threads in the process that we do not hold?
+/// A leader that left early (a zombie we do not hold) still counts.
+fn untraced_threads_remain(inferior: &Inferior) -> bool {
+    let Some(count) = status_field(inferior.pid, "Threads:").and_then(|n| n.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let zombie_leader = usize::from(!inferior.threads.contains_key(&inferior.pid));
+    count > inferior.threads.len() + zombie_leader
 }
 
 /// A signal mask field of /proc/PID/task/TID/status (hex).

@@ -21,6 +21,17 @@ pub(super) fn interrupt(thread: &mut super::Thread) -> Result<()> {
     Ok(())
 }
 
+/// How far a drain of ready wait statuses goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drain {
+    /// Every status that is ready.
+    All,
+    /// Until every thread is stopped (nothing more can be ready then).
+    UntilQuiescent,
+    /// Until a thread gdb resumed has an event for it, or the process ended.
+    UntilReport,
+}
+
 /// What the session must tell gdb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -253,11 +264,19 @@ impl Inferior {
     /// the extra empty waitpid (it is on the path of every breakpoint hit).
     /// Such an exit is found when resuming that thread fails with ESRCH.
     pub fn drain_events(&mut self) -> Result<()> {
-        self.drain(true)
+        self.drain(Drain::UntilQuiescent)
+    }
+
+    /// All-stop: collect statuses until one is an event for gdb. The stop-all
+    /// that follows collects the rest; draining on while the other threads
+    /// run would let a busy program (one that keeps making threads) run on
+    /// for as long as it keeps producing statuses.
+    pub fn drain_events_until_report(&mut self) -> Result<()> {
+        self.drain(Drain::UntilReport)
     }
 
     pub(super) fn drain_all(&mut self) -> Result<()> {
-        self.drain(false)
+        self.drain(Drain::All)
     }
 
     fn quiescent(&self) -> bool {
@@ -269,12 +288,25 @@ impl Inferior {
             && self.threads.values().all(|t| t.state == RunState::Stopped)
     }
 
-    fn drain(&mut self, stop_when_quiescent: bool) -> Result<()> {
+    fn drain(&mut self, until: Drain) -> Result<()> {
         loop {
             match wait::poll_any().context("waitpid")? {
                 Waited::Event(tid, event) => {
                     self.handle_wait(tid, event)?;
-                    if stop_when_quiescent && self.exit.is_none() && self.quiescent() {
+                    let done = match until {
+                        Drain::All => false,
+                        Drain::UntilQuiescent => self.exit.is_none() && self.quiescent(),
+                        // A valid event only: after a stale one is dropped
+                        // the session sleeps in poll(), and the statuses
+                        // still queued here would have no SIGCHLD to wake it.
+                        Drain::UntilReport => {
+                            self.exit.is_some()
+                                || self.quiescent()
+                                || (self.threads.get(&tid).is_some_and(|t| t.resumed)
+                                    && self.pending_is_valid(tid))
+                        }
+                    };
+                    if done {
                         return Ok(());
                     }
                 }

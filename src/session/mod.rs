@@ -247,7 +247,12 @@ impl<'a> Session<'a> {
         if ready.children {
             self.children.clear();
             if let Some(inferior) = self.target.inferior.as_mut() {
-                inferior.drain_events()?;
+                match self.non_stop.enabled {
+                    // Every thread's status must be collected now: the
+                    // others run on, and their SIGCHLD has been read.
+                    true => inferior.drain_events()?,
+                    false => inferior.drain_events_until_report()?,
+                }
             }
         }
         Ok(ready.connection)
