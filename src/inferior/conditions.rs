@@ -39,6 +39,12 @@ impl AgentContext for HitContext<'_> {
     }
 
     fn read_register(&mut self, regno: u32) -> Result<u64> {
+        if let Some(value) = self
+            .inferior
+            .read_general_register(self.tid, regno as usize)?
+        {
+            return Ok(value);
+        }
         let mut bytes = Vec::new();
         self.inferior
             .read_register(self.tid, regno as usize, &mut bytes)?;
@@ -210,7 +216,9 @@ impl Inferior {
                 Waited::Event(t, WaitEvent::SignalStop { signal })
                     if t == tid && signal == libc::SIGTRAP =>
                 {
-                    self.step_trap(tid)?
+                    if self.step_trap(tid)? {
+                        return Ok(());
+                    }
                 }
                 Waited::Event(t, event) => self.handle_wait(t, event)?,
                 Waited::Nothing => {}
@@ -239,27 +247,29 @@ impl Inferior {
         }
     }
 
-    /// The SIGTRAP of the step over: the step is done, unless it is
-    /// something else (a hardware watchpoint that the instruction fired is
-    /// an event for gdb).
-    fn step_trap(&mut self, tid: Tid) -> Result<()> {
+    /// A SIGTRAP while stepping over: true when it ends the step (a
+    /// hardware watchpoint the instruction fired is then an event for gdb);
+    /// any other SIGTRAP is handled as one.
+    fn step_trap(&mut self, tid: Tid) -> Result<bool> {
         let thread = self.thread_mut(tid)?;
         thread.state = RunState::Stopped;
         thread.interrupt_sent = false;
+        thread.invalidate_caches();
         let code = ptrace::siginfo(tid)?.si_code;
         if code != TRAP_TRACE && code != TRAP_HWBKPT {
-            return self.handle_wait(
+            self.handle_wait(
                 tid,
                 WaitEvent::SignalStop {
                     signal: libc::SIGTRAP,
                 },
-            );
+            )?;
+            return Ok(false);
         }
         if !self.debug_registers_empty() {
             if let Some(event) = self.debug_trap(tid)? {
                 self.thread_mut(tid)?.pending = Some(event);
             }
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -121,6 +121,17 @@ impl Inferior {
         Ok(())
     }
 
+    /// A general-purpose register's value without reading the xstate
+    /// (None: the register is elsewhere; use `read_register`).
+    pub fn read_general_register(&mut self, tid: Tid, regnum: usize) -> Result<Option<u64>> {
+        let thread = self
+            .threads
+            .get_mut(&tid)
+            .ok_or_else(|| anyhow!("no thread {tid}"))?;
+        let regs = *gpr(thread)?;
+        Ok(conv::general_register(&self.desc, regnum, &regs))
+    }
+
     pub fn read_register(&mut self, tid: Tid, regnum: usize, out: &mut Vec<u8>) -> Result<()> {
         let desc = &self.desc;
         if desc.register(regnum).is_none() {

@@ -392,6 +392,21 @@ pub fn register_to_bytes(
     Ok(())
 }
 
+/// A register kept in the general-purpose set, read without the xstate
+/// (which costs a PTRACE_GETREGSET of several kB); None for the others.
+pub fn general_register(
+    desc: &TargetDescription,
+    regnum: usize,
+    gpr: &user_regs_struct,
+) -> Option<u64> {
+    let reg = register(desc, regnum).ok()?;
+    match locate(reg.name, XsaveLayout::host()) {
+        Some(Location::Gpr(g)) => Some(g.get(gpr)),
+        Some(Location::Gpr32(g)) => Some(u64::from(g.get(gpr) as u32)),
+        _ => None,
+    }
+}
+
 /// Writes one register, for a `P` packet; `bytes` must be its full size.
 pub fn bytes_to_register(
     desc: &TargetDescription,
