@@ -13,12 +13,10 @@ use anyhow::{Context, Result};
 
 use super::{Inferior, ResumeAction, RunState, StopEvent};
 use crate::agent_expr::{AgentContext, AgentExpr};
+use crate::ptrace::si_code::{TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 use rgdbserver_arch::x86_64::debugregs::DebugKind;
-
-const TRAP_TRACE: i32 = 2;
-const TRAP_HWBKPT: i32 = 4;
 
 /// What a condition may read: the memory of the process (as the program
 /// sees it, our breakpoints hidden) and the registers of the thread that

@@ -432,6 +432,7 @@ impl Inferior {
         self.stop_all()?;
         self.release_held_forks(false);
         self.memory.remove_all_breakpoints(&mut self.breakpoints);
+        self.discard_queued_traps()?;
         for thread in self.threads.values() {
             let signal = match thread.pending {
                 Some(StopEvent::Signal { signal }) => signal,

@@ -11,12 +11,9 @@ use anyhow::Result;
 use super::memory::Memory;
 use super::registers::PC_AFTER_BREAKPOINT;
 use super::{BreakpointType, Inferior, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
+use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
 use crate::ptrace::{self, PtraceError, Tid};
-
-const SI_KERNEL: i32 = 0x80;
-const TRAP_TRACE: i32 = 2;
-const TRAP_HWBKPT: i32 = 4;
 
 impl Inferior {
     /// Apply one wait status to the thread it belongs to.
@@ -318,7 +315,7 @@ impl Inferior {
     }
 
     /// A kernel trap (int3) whose instruction is no longer in memory.
-    fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
+    pub(super) fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
         let mut byte = [0u8; 1];
         let insn = super::registers::BREAKPOINT_INSN;
         matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), &mut byte), Ok(1) if byte[0] != insn[0])

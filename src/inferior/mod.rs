@@ -18,6 +18,7 @@ mod events;
 pub mod launch;
 pub mod memory;
 mod non_stop;
+mod queued_traps;
 mod registers;
 pub mod thread;
 mod watchpoints;

@@ -1,0 +1,103 @@
+//! Traps of ours still queued when we let go of a thread.
+//!
+//! A thread that executed one of our int3 (or finished a single step) just
+//! as our PTRACE_INTERRUPT arrived reports the interrupt first; its SIGTRAP
+//! stays queued and is delivered when it next runs. While we trace it, that
+//! delivery stops it and `events` undoes the trap. After a detach nothing
+//! would: the kernel would deliver the SIGTRAP and kill the process. So
+//! before detaching, every thread with a SIGTRAP pending runs to that
+//! signal's delivery stop (it runs no instruction of its own first), and a
+//! trap that was ours is discarded there.
+
+use anyhow::Result;
+
+use super::registers::PC_AFTER_BREAKPOINT;
+use super::{Inferior, RunState};
+use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
+use crate::ptrace::wait::{self, WaitEvent, Waited};
+use crate::ptrace::{self, PtraceError, Tid};
+
+/// Does /proc say this thread has a SIGTRAP of its own pending?
+fn sigtrap_pending(pid: Tid, tid: Tid) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigPnd:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGTRAP - 1)) != 0)
+}
+
+impl Inferior {
+    /// With every thread stopped and our breakpoints already out of
+    /// memory: take each queued SIGTRAP that is ours (an int3 that is no
+    /// longer there, a single step) off its thread, rewinding the PC past
+    /// a breakpoint it hit. A SIGTRAP someone sent stays, to be delivered.
+    pub(super) fn discard_queued_traps(&mut self) -> Result<()> {
+        // Only threads in a plain stop: resuming one from a signal-delivery
+        // stop would discard that signal, and from a group stop would end
+        // the job-control stop.
+        let tids: Vec<Tid> = self
+            .threads
+            .values()
+            .filter(|t| t.stop_signal.is_none() && t.pending.is_none() && !t.group_stop)
+            .map(|t| t.tid)
+            .collect();
+        for tid in tids {
+            if sigtrap_pending(self.pid, tid) {
+                self.take_queued_trap(tid)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn take_queued_trap(&mut self, tid: Tid) -> Result<()> {
+        match ptrace::cont(tid, 0) {
+            Ok(()) => {}
+            Err(PtraceError::Gone) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let thread = self.thread_mut(tid)?;
+        thread.state = RunState::Running;
+        thread.invalidate_caches();
+        // Signals are dequeued synchronous ones first: the SIGTRAP comes
+        // before any other signal the thread has pending.
+        let event = loop {
+            match wait::block_on(tid)? {
+                Waited::Event(_, event) => break event,
+                Waited::Nothing => continue,
+                Waited::NoChildren => return Ok(()),
+            }
+        };
+        if event
+            != (WaitEvent::SignalStop {
+                signal: libc::SIGTRAP,
+            })
+        {
+            // Anything else (it was killed, it exits): handled as usual.
+            self.stopping = true;
+            let handled = self.handle_wait(tid, event);
+            self.stopping = false;
+            return handled;
+        }
+        self.thread_mut(tid)?.state = RunState::Stopped;
+        let code = ptrace::siginfo(tid)?.si_code;
+        let ours = match code {
+            SI_KERNEL => {
+                let pc = self.pc(tid)?;
+                let gone = self.trapped_on_removed_breakpoint(pc);
+                if gone {
+                    self.set_pc(tid, pc.wrapping_sub(PC_AFTER_BREAKPOINT))?;
+                }
+                gone
+            }
+            TRAP_TRACE | TRAP_HWBKPT => true,
+            _ => false,
+        };
+        log::debug!("detach: {tid} had a SIGTRAP queued (si_code {code}), ours: {ours}");
+        let thread = self.thread_mut(tid)?;
+        thread.stop_signal = if ours { None } else { Some(libc::SIGTRAP) };
+        Ok(())
+    }
+}
