@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// 0 + 1 + ... + 99999, what `conditions loop` computes.
@@ -27,13 +27,8 @@ fn conditional_breakpoint_in_log(log: &Path) -> Option<u64> {
         })
 }
 
-/// Stop replies gdb received for a software breakpoint at `addr` (the PC,
+/// Stop replies gdb received at `addr` that carry `reason` (the PC,
 /// register 0x10, is among the registers of each stop reply).
-fn breakpoint_stops_in_log(log: &Path, addr: u64) -> usize {
-    stops_in_log(log, addr, "swbreak:")
-}
-
-/// Stop replies gdb received at `addr` that carry `reason`.
 fn stops_in_log(log: &Path, addr: u64, reason: &str) -> usize {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let pc: String = addr
@@ -67,19 +62,54 @@ fn expand_run_lengths(packet: &str) -> String {
     out
 }
 
+/// A program under the server with its result file, and gdb sessions
+/// that record the packets in `remote.log` next to it.
+struct LoggedRun {
+    run: ResultRun,
+    log: PathBuf,
+}
+
+impl LoggedRun {
+    fn launch(prog: &str, args: &[&str]) -> LoggedRun {
+        let run = ResultRun::launch("cond", prog, args);
+        let log = run.file("remote.log");
+        LoggedRun { run, log }
+    }
+
+    /// gdb with the remote log on (the file is opened when gdb connects).
+    fn gdb(&self, cmds: &[&str], timeout: Duration) -> GdbOutput {
+        self.gdb_with(&[], cmds, timeout)
+    }
+
+    /// [`LoggedRun::gdb`] with more settings before the connection.
+    fn gdb_with(&self, settings: &[&str], cmds: &[&str], timeout: Duration) -> GdbOutput {
+        let log = format!("set remotelogfile {}", self.log.display());
+        let mut settings = settings.to_vec();
+        settings.push(&log);
+        self.run.server.run_gdb_with(&settings, cmds, timeout)
+    }
+
+    /// Stop replies at the breakpoint gdb inserted with a condition that
+    /// carry `reason` (`swbreak:`, `hwbreak:`).
+    fn stops_at_conditional_breakpoint(&self, reason: &str) -> usize {
+        let addr =
+            conditional_breakpoint_in_log(&self.log).expect("gdb sent no Z0/Z1 with a condition");
+        stops_in_log(&self.log, addr, reason)
+    }
+
+    #[track_caller]
+    fn assert_exited_normally(&self, gdb: &GdbOutput) {
+        gdb.assert_contains(&format!(
+            "[Inferior 1 (process {}) exited normally]",
+            self.run.server.inferior_pid
+        ));
+    }
+}
+
 #[test]
 fn a_false_condition_never_reaches_gdb_and_a_true_one_stops_once() {
-    let dir = TempDir::new("cond");
-    let result = dir.file("result");
-    let log = dir.file("remote.log");
-    let server = Server::launch(
-        &program("conditions"),
-        &["loop", result.to_str().expect("utf-8 temp path")],
-    );
-    // The log file is opened when gdb connects.
-    let log_setting = format!("set remotelogfile {}", log.display());
-    let gdb = server.gdb_with(
-        &[&log_setting],
+    let run = LoggedRun::launch("conditions", &["loop"]);
+    let gdb = run.gdb(
         &[
             "break add_to_sum if i == 77777",
             "continue",
@@ -88,64 +118,57 @@ fn a_false_condition_never_reaches_gdb_and_a_true_one_stops_once() {
             "info breakpoints",
             "continue",
         ],
+        GDB_TIMEOUT,
     );
     gdb.assert_contains("Breakpoint 1, add_to_sum (i=77777) at ");
     assert_eq!(gdb.value(1), "77777", "{}", gdb.text);
     // sum of 0..77776
     assert_eq!(gdb.value(2), "3024591976", "{}", gdb.text);
+    gdb.assert_contains("(target evals)");
     gdb.assert_contains("breakpoint already hit 1 time");
-    gdb.assert_contains(&format!(
-        "[Inferior 1 (process {}) exited normally]",
-        server.inferior_pid
-    ));
-    assert_eq!(read_result(&result), LOOP_SUM);
-    let addr = conditional_breakpoint_in_log(&log).expect("gdb sent no Z0 with a condition");
+    run.assert_exited_normally(&gdb);
+    assert_eq!(read_result(&run.run.result), LOOP_SUM);
     // 99,999 false hits were stepped over in the server.
-    assert_eq!(breakpoint_stops_in_log(&log, addr), 1, "{}", gdb.text);
+    assert_eq!(
+        run.stops_at_conditional_breakpoint("swbreak:"),
+        1,
+        "{}",
+        gdb.text
+    );
 }
 
 #[test]
 fn a_hardware_breakpoint_condition_is_evaluated_in_the_server_too() {
-    let dir = TempDir::new("cond");
-    let result = dir.file("result");
-    let log = dir.file("remote.log");
-    let server = Server::launch(
-        &program("conditions"),
-        &["loop", result.to_str().expect("utf-8 temp path")],
-    );
-    let log_setting = format!("set remotelogfile {}", log.display());
-    let gdb = server.gdb_with(
-        &[&log_setting],
+    let run = LoggedRun::launch("conditions", &["loop"]);
+    let gdb = run.gdb(
         &[
             "hbreak add_to_sum if i == 777",
             "continue",
             "print i",
             "continue",
         ],
+        GDB_TIMEOUT,
     );
     assert_eq!(gdb.value(1), "777", "{}", gdb.text);
-    gdb.assert_contains(&format!(
-        "[Inferior 1 (process {}) exited normally]",
-        server.inferior_pid
-    ));
-    assert_eq!(read_result(&result), LOOP_SUM);
-    let addr = conditional_breakpoint_in_log(&log).expect("gdb sent no Z1 with a condition");
-    assert_eq!(stops_in_log(&log, addr, "hwbreak:"), 1, "{}", gdb.text);
+    run.assert_exited_normally(&gdb);
+    assert_eq!(read_result(&run.run.result), LOOP_SUM);
+    assert_eq!(
+        run.stops_at_conditional_breakpoint("hwbreak:"),
+        1,
+        "{}",
+        gdb.text
+    );
 }
 
 #[test]
 fn conditions_read_locals_globals_and_registers() {
-    let dir = TempDir::new("cond");
-    let result = dir.file("result");
-    let server = Server::launch(
-        &program("conditions"),
-        &["loop", result.to_str().expect("utf-8 temp path")],
-    );
-    let gdb = server.gdb(&[
+    let run = ResultRun::launch("cond", "conditions", &["loop"]);
+    let gdb = run.server.gdb(&[
         // A register ($rdi holds the argument), a global, and two
         // breakpoints at one place whose conditions gdb sends together.
         "break add_to_sum if $rdi == 300 && sum > 0",
         "continue",
+        "info breakpoints",
         "print i",
         "delete",
         "break add_to_sum if sum == 124750",
@@ -163,6 +186,8 @@ fn conditions_read_locals_globals_and_registers() {
         "delete",
         "continue",
     ]);
+    // Evaluated here, not by gdb.
+    gdb.assert_contains("(target evals)");
     assert_eq!(gdb.value(1), "300", "{}", gdb.text);
     // 0 + ... + 499 = 124750: the first call that sees it is add_to_sum(500).
     assert_eq!(gdb.value(2), "500", "{}", gdb.text);
@@ -171,76 +196,47 @@ fn conditions_read_locals_globals_and_registers() {
     // Both conditions false from here on: the program runs to its end.
     gdb.assert_contains(&format!(
         "[Inferior 1 (process {}) exited normally]",
-        server.inferior_pid
+        run.server.inferior_pid
     ));
     assert_eq!(gdb.text.matches("$5 = ").count(), 0, "{}", gdb.text);
-    assert_eq!(read_result(&result), LOOP_SUM);
+    assert_eq!(read_result(&run.result), LOOP_SUM);
 }
 
 #[test]
 fn threads_report_exactly_the_hits_whose_condition_holds() {
-    let dir = TempDir::new("cond");
-    let result = dir.file("result");
-    let log = dir.file("remote.log");
-    let server = Server::launch(
-        &program("threads_hits"),
-        &[result.to_str().expect("utf-8 temp path")],
-    );
-    let source = script(
-        &dir,
-        "hits.gdb",
-        &[
-            "set $hits = 0",
-            "break hit if idx == 3",
-            "commands",
-            "silent",
-            "set $hits = $hits + 1",
-            "continue",
-            "end",
-            "continue",
-            "print $hits",
-        ],
-    );
-    let log_setting = format!("set remotelogfile {}", log.display());
-    let gdb = run_gdb_at_with(
-        server.port,
-        Some(&program("threads_hits")),
-        &[&log_setting],
-        &[&source],
-        Duration::from_secs(120),
-    );
+    let run = LoggedRun::launch("threads_hits", &[]);
+    let source = hit_counting_script(&run.run.file("hits.gdb"), "break hit if idx == 3");
+    let gdb = run.gdb(&[&source], Duration::from_secs(120));
     assert!(!gdb.timed_out(), "{}", gdb.text);
     // A hit lost in a step over, or a trap left behind, shows here.
     gdb.assert_lacks("Program received signal");
-    gdb.assert_contains(&format!(
-        "[Inferior 1 (process {}) exited normally]",
-        server.inferior_pid
-    ));
+    run.assert_exited_normally(&gdb);
     assert_eq!(gdb.value(1), "1000", "{}", gdb.text);
-    assert_eq!(read_result(&result), "total=8000\n");
+    assert_eq!(read_result(&run.run.result), "total=8000\n");
     // Only thread 3's thousand hits were reported.
-    let addr = conditional_breakpoint_in_log(&log).expect("gdb sent no Z0 with a condition");
-    assert_eq!(breakpoint_stops_in_log(&log, addr), 1000);
+    assert_eq!(run.stops_at_conditional_breakpoint("swbreak:"), 1000);
 }
 
 fn process_exit_while_threads_step_over(settings: &[&str]) {
-    let server = Server::launch(&program("conditions"), &["dies"]);
-    let gdb = server.gdb_with(
+    // `dies` ignores the result file argument.
+    let run = LoggedRun::launch("conditions", &["dies"]);
+    let server = &run.run.server;
+    let gdb = run.gdb_with(
         settings,
         &[
             &format!("break {} if zero == 1", loc("conditions", "POLL_POINT")),
             "continue",
             "info threads",
         ],
+        GDB_TIMEOUT,
     );
     assert!(!gdb.timed_out(), "{}", gdb.text);
     gdb.assert_lacks("Program received signal");
     gdb.assert_lacks("Cannot access memory");
-    gdb.assert_contains(&format!(
-        "[Inferior 1 (process {}) exited normally]",
-        server.inferior_pid
-    ));
+    run.assert_exited_normally(&gdb);
     gdb.assert_contains("No threads.");
+    // The condition went to the server, which stepped over every hit.
+    assert_eq!(run.stops_at_conditional_breakpoint("swbreak:"), 0);
     server.assert_exits("after the program exited");
     assert!(
         server.output().contains("Child exited with status 0"),

@@ -242,21 +242,7 @@ fn all_stop_counts_each_of_8000_breakpoint_hits_from_8_threads_once() {
         &[result.to_str().expect("utf-8 temp path")],
     );
     let pid = server.inferior_pid;
-    let source = script(
-        &dir,
-        "hits.gdb",
-        &[
-            "set $hits = 0",
-            "break hit",
-            "commands",
-            "silent",
-            "set $hits = $hits + 1",
-            "continue",
-            "end",
-            "continue",
-            "print $hits",
-        ],
-    );
+    let source = hit_counting_script(&dir.file("hits.gdb"), "break hit");
     let start = Instant::now();
     // 16000 resumes on a loaded 2-core machine: a wide safety net.
     let gdb = server.run_gdb(&[&source], Duration::from_secs(120));

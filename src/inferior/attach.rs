@@ -299,27 +299,9 @@ impl Inferior {
                 continue;
             }
             shared_taken |= shared != 0;
-            if ptrace::cont(tid, 0).is_err() {
-                continue;
-            }
-            if let Some(thread) = self.threads.get_mut(&tid) {
-                thread.state = RunState::Running;
-            }
             // It stops at once, before running any instruction of its own.
-            while self
-                .threads
-                .get(&tid)
-                .is_some_and(|t| t.state != RunState::Stopped)
-            {
-                match crate::ptrace::wait::block_on(tid)? {
-                    crate::ptrace::wait::Waited::Event(t, event) => {
-                        self.stopping = true;
-                        let handled = self.handle_wait(t, event);
-                        self.stopping = false;
-                        handled?;
-                    }
-                    _ => break,
-                }
+            if let Some(event) = self.run_to_next_stop(tid)? {
+                self.handle_wait_held(tid, event)?;
             }
             if let Some(thread) = self.threads.get_mut(&tid) {
                 // gdb is told about it as the attach stop.

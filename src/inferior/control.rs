@@ -104,6 +104,35 @@ impl Inferior {
         }
     }
 
+    /// Let one stopped thread run to its very next stop (a queued signal's
+    /// delivery stop comes before it runs any instruction of its own) and
+    /// return that stop, unhandled; None when the thread is gone.
+    pub(super) fn run_to_next_stop(&mut self, tid: Tid) -> Result<Option<WaitEvent>> {
+        match ptrace::cont(tid, 0) {
+            Ok(()) => {}
+            Err(PtraceError::Gone) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot resume thread {tid}")),
+        }
+        let thread = self.thread_mut(tid)?;
+        thread.state = RunState::Running;
+        thread.invalidate_caches();
+        loop {
+            match wait::block_on(tid).context("waitpid")? {
+                Waited::Event(_, event) => return Ok(Some(event)),
+                Waited::Nothing => {}
+                Waited::NoChildren => return Ok(None),
+            }
+        }
+    }
+
+    /// Handle a status as during stop-all: the thread stays stopped.
+    pub(super) fn handle_wait_held(&mut self, tid: Tid, event: WaitEvent) -> Result<()> {
+        let stopping = std::mem::replace(&mut self.stopping, true);
+        let handled = self.handle_wait(tid, event);
+        self.stopping = stopping;
+        handled
+    }
+
     /// Drop a pending breakpoint event that no longer holds: gdb removed the
     /// breakpoint, or moved the PC (jump, inferior call).
     pub(super) fn pending_is_valid(&mut self, tid: Tid) -> bool {

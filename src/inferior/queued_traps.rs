@@ -14,8 +14,8 @@ use anyhow::Result;
 use super::registers::PC_AFTER_BREAKPOINT;
 use super::{Inferior, RunState};
 use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
-use crate::ptrace::wait::{self, WaitEvent, Waited};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::wait::WaitEvent;
+use crate::ptrace::{self, Tid};
 
 /// Does /proc say this thread has a SIGTRAP of its own pending?
 fn sigtrap_pending(pid: Tid, tid: Tid) -> bool {
@@ -53,22 +53,10 @@ impl Inferior {
     }
 
     fn take_queued_trap(&mut self, tid: Tid) -> Result<()> {
-        match ptrace::cont(tid, 0) {
-            Ok(()) => {}
-            Err(PtraceError::Gone) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-        let thread = self.thread_mut(tid)?;
-        thread.state = RunState::Running;
-        thread.invalidate_caches();
         // Signals are dequeued synchronous ones first: the SIGTRAP comes
         // before any other signal the thread has pending.
-        let event = loop {
-            match wait::block_on(tid)? {
-                Waited::Event(_, event) => break event,
-                Waited::Nothing => continue,
-                Waited::NoChildren => return Ok(()),
-            }
+        let Some(event) = self.run_to_next_stop(tid)? else {
+            return Ok(());
         };
         if event
             != (WaitEvent::SignalStop {
@@ -76,10 +64,7 @@ impl Inferior {
             })
         {
             // Anything else (it was killed, it exits): handled as usual.
-            self.stopping = true;
-            let handled = self.handle_wait(tid, event);
-            self.stopping = false;
-            return handled;
+            return self.handle_wait_held(tid, event);
         }
         self.thread_mut(tid)?.state = RunState::Stopped;
         let code = ptrace::siginfo(tid)?.si_code;

@@ -52,18 +52,14 @@ pub enum Owned {
     ReadMemory { addr: u64, len: usize },
     /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
     WriteMemory { addr: u64, data: Vec<u8> },
-    /// `Z0,ADDR,KIND[;X...]` / `z0,ADDR,KIND`: software breakpoints, on the
-    /// path of every breakpoint hit (gdb's step-over removes and re-inserts
-    /// them). `conditions` is the text after the first `;`: the agent
-    /// expressions of target-side conditions (empty: unconditional).
-    SwBreakpoint {
-        addr: u64,
-        insert: bool,
-        conditions: String,
-    },
-    /// `Z1,ADDR,KIND[;X...]` / `z1,ADDR,KIND`: hardware breakpoints, taken
-    /// here for their conditions (gdbstub drops a Z1's condition list).
-    HwBreakpoint {
+    /// `Z0|Z1,ADDR,KIND[;X...]` / `z0|z1,ADDR,KIND`: software breakpoints,
+    /// on the path of every breakpoint hit (gdb's step-over removes and
+    /// re-inserts them), and hardware ones (`hardware`), taken here for
+    /// their conditions (gdbstub drops a Z1's condition list).
+    /// `conditions` is the text after the first `;`: the agent expressions
+    /// of target-side conditions (empty: unconditional).
+    Breakpoint {
+        hardware: bool,
         addr: u64,
         insert: bool,
         conditions: String,
@@ -129,19 +125,11 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
                 None => (rest, &[][..]),
             };
             let (addr, _kind) = parse_addr_len(location)?;
-            let insert = *kind == b'Z';
-            let conditions = std::str::from_utf8(conditions).ok()?.to_string();
-            Some(match number {
-                b'0' => Owned::SwBreakpoint {
-                    addr,
-                    insert,
-                    conditions,
-                },
-                _ => Owned::HwBreakpoint {
-                    addr,
-                    insert,
-                    conditions,
-                },
+            Some(Owned::Breakpoint {
+                hardware: *number == b'1',
+                addr,
+                insert: *kind == b'Z',
+                conditions: std::str::from_utf8(conditions).ok()?.to_string(),
             })
         }
         [b'm', rest @ ..] => {
@@ -390,7 +378,8 @@ mod tests {
     fn parses_breakpoint_packets() {
         assert_eq!(
             owned(b"Z0,401000,1"),
-            Some(Owned::SwBreakpoint {
+            Some(Owned::Breakpoint {
+                hardware: false,
                 addr: 0x401000,
                 insert: true,
                 conditions: String::new(),
@@ -398,7 +387,8 @@ mod tests {
         );
         assert_eq!(
             owned(b"z0,401000,1"),
-            Some(Owned::SwBreakpoint {
+            Some(Owned::Breakpoint {
+                hardware: false,
                 addr: 0x401000,
                 insert: false,
                 conditions: String::new(),
@@ -406,7 +396,8 @@ mod tests {
         );
         assert_eq!(
             owned(b"Z0,401000,1;X3,220127"),
-            Some(Owned::SwBreakpoint {
+            Some(Owned::Breakpoint {
+                hardware: false,
                 addr: 0x401000,
                 insert: true,
                 conditions: "X3,220127".into(),
@@ -415,7 +406,8 @@ mod tests {
         assert_eq!(owned(b"Z0,zz,1"), None);
         assert_eq!(
             owned(b"Z1,401000,1;X2,2227"),
-            Some(Owned::HwBreakpoint {
+            Some(Owned::Breakpoint {
+                hardware: true,
                 addr: 0x401000,
                 insert: true,
                 conditions: "X2,2227".into(),

@@ -68,32 +68,14 @@ impl Session<'_> {
             }
             Owned::ProgramSignals => self.send(b"OK"),
             Owned::Unsupported => self.send(b""),
-            Owned::SwBreakpoint {
+            Owned::Breakpoint {
+                hardware: false,
                 addr,
                 insert,
                 conditions,
-            } => {
-                let done = match (self.target.inferior.as_mut(), self.fork_general) {
-                    // gdb removes its breakpoints from a fork child before
-                    // detaching it: those z0 go to the child's memory.
-                    (Some(inferior), Some(child)) if !insert => {
-                        inferior.remove_breakpoint_in_fork(child, addr).is_ok()
-                    }
-                    (Some(inferior), _) if insert => match breakpoint_conditions(&conditions) {
-                        Ok(conditions) => inferior
-                            .insert_conditional_breakpoint(addr, conditions)
-                            .is_ok(),
-                        Err(e) => {
-                            log::warn!("Z0 at {addr:#x}: {e:#}");
-                            false
-                        }
-                    },
-                    (Some(inferior), _) => inferior.remove_breakpoint(addr).is_ok(),
-                    (None, _) => false,
-                };
-                self.send(if done { b"OK" } else { b"E01" });
-            }
-            Owned::HwBreakpoint {
+            } => self.sw_breakpoint(addr, insert, &conditions),
+            Owned::Breakpoint {
+                hardware: true,
                 addr,
                 insert,
                 conditions,
@@ -188,6 +170,22 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
+    /// Z0/z0.
+    fn sw_breakpoint(&mut self, addr: u64, insert: bool, conditions: &str) {
+        let done = match (self.target.inferior.as_mut(), self.fork_general) {
+            // gdb removes its breakpoints from a fork child before
+            // detaching it: those z0 go to the child's memory.
+            (Some(inferior), Some(child)) if !insert => {
+                inferior.remove_breakpoint_in_fork(child, addr).is_ok()
+            }
+            (Some(inferior), _) if insert => breakpoint_conditions(addr, conditions)
+                .is_some_and(|c| inferior.insert_conditional_breakpoint(addr, c).is_ok()),
+            (Some(inferior), _) => inferior.remove_breakpoint(addr).is_ok(),
+            (None, _) => false,
+        };
+        self.send(if done { b"OK" } else { b"E01" });
+    }
+
     /// Z1/z1. No free debug register is E16 (EINVAL), as gdbstub answers.
     fn hw_breakpoint(&mut self, addr: u64, insert: bool, conditions: &str) -> anyhow::Result<()> {
         let Some(inferior) = self.target.inferior.as_mut() else {
@@ -195,14 +193,13 @@ impl Session<'_> {
             return Ok(());
         };
         let done = match insert {
-            true => match breakpoint_conditions(conditions) {
-                Ok(conditions) => inferior.insert_conditional_hw_breakpoint(addr, conditions),
-                Err(e) => {
-                    log::warn!("Z1 at {addr:#x}: {e:#}");
+            true => {
+                let Some(conditions) = breakpoint_conditions(addr, conditions) else {
                     self.send(b"E01");
                     return Ok(());
-                }
-            },
+                };
+                inferior.insert_conditional_hw_breakpoint(addr, conditions)
+            }
             false => inferior.remove_hw_breakpoint(addr),
         };
         if self.non_stop.enabled {
@@ -214,16 +211,19 @@ impl Session<'_> {
     }
 }
 
-/// The agent expressions of a Z0's condition list (the text after the
+/// The agent expressions of a Z0/Z1's condition list (the text after the
 /// address and kind; a `cmds:` part, which we do not offer, is ignored).
-fn breakpoint_conditions(text: &str) -> anyhow::Result<Vec<crate::agent_expr::AgentExpr>> {
+/// None, logged, when it does not parse.
+fn breakpoint_conditions(addr: u64, text: &str) -> Option<Vec<crate::agent_expr::AgentExpr>> {
     let conditions = match text.find("cmds:") {
         Some(at) => &text[..at],
         None => text,
     };
     let conditions = conditions.trim_end_matches(';');
     if conditions.is_empty() {
-        return Ok(Vec::new());
+        return Some(Vec::new());
     }
     crate::agent_expr::parse_condition_list(conditions)
+        .map_err(|e| log::warn!("breakpoint at {addr:#x}: {e:#}"))
+        .ok()
 }

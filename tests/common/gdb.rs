@@ -259,9 +259,33 @@ pub fn run_gdb_stdio<S: AsRef<str>>(
 }
 
 /// Writes a gdb script (for what `-ex` cannot express: breakpoint
-/// `commands`, `if`) and returns the `source` command that runs it.
-pub fn script(dir: &TempDir, name: &str, lines: &[&str]) -> String {
-    let path = dir.file(name);
-    std::fs::write(&path, lines.join("\n") + "\n").expect("write gdb script");
+/// `commands`, `if`) to `path` and returns the `source` command that runs it.
+pub fn script_at(path: &Path, lines: &[&str]) -> String {
+    std::fs::write(path, lines.join("\n") + "\n").expect("write gdb script");
     format!("source {}", path.display())
+}
+
+/// [`script_at`] in `dir`.
+pub fn script(dir: &TempDir, name: &str, lines: &[&str]) -> String {
+    script_at(&dir.file(name), lines)
+}
+
+/// Writes to `path` a gdb script that sets `breakpoint` (a `break`
+/// command), counts its hits silently in `$hits` while the program runs to
+/// its end, then prints the count; returns the `source` command.
+pub fn hit_counting_script(path: &Path, breakpoint: &str) -> String {
+    script_at(
+        path,
+        &[
+            "set $hits = 0",
+            breakpoint,
+            "commands",
+            "silent",
+            "set $hits = $hits + 1",
+            "continue",
+            "end",
+            "continue",
+            "print $hits",
+        ],
+    )
 }

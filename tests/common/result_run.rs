@@ -40,6 +40,11 @@ impl ResultRun {
         }
     }
 
+    /// A file of that name next to the result file (a gdb log, a script).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self._dir.file(name)
+    }
+
     /// `SERVER --once 127.0.0.1:0 basic RESULT`.
     pub fn basic(tag: &str) -> ResultRun {
         ResultRun::launch(tag, "basic", &[])

@@ -218,7 +218,12 @@ impl Server {
 
     /// [`Server::gdb`] with settings that precede the connection (`-iex`).
     pub fn gdb_with(&self, settings: &[&str], cmds: &[&str]) -> GdbOutput {
-        run_gdb_at_with(self.port, Some(&self.program), settings, cmds, GDB_TIMEOUT)
+        self.run_gdb_with(settings, cmds, GDB_TIMEOUT)
+    }
+
+    /// [`Server::run_gdb`] with settings that precede the connection.
+    pub fn run_gdb_with(&self, settings: &[&str], cmds: &[&str], timeout: Duration) -> GdbOutput {
+        run_gdb_at_with(self.port, Some(&self.program), settings, cmds, timeout)
     }
 
     /// [`Server::run_gdb`] with the default timeout.
