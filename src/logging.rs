@@ -66,9 +66,11 @@ pub fn init(debug: bool, remote_debug: bool) {
     }
 }
 
+/// `--debug` includes trace level: every ptrace and waitpid call (src/ptrace/).
 fn update_level() {
-    let any = DEBUG.load(Ordering::Relaxed) || REMOTE_DEBUG.load(Ordering::Relaxed);
-    log::set_max_level(if any {
+    log::set_max_level(if DEBUG.load(Ordering::Relaxed) {
+        LevelFilter::Trace
+    } else if REMOTE_DEBUG.load(Ordering::Relaxed) {
         LevelFilter::Debug
     } else {
         LevelFilter::Warn

@@ -4,13 +4,13 @@
 
 mod agent_expr;
 mod cli;
+mod gdbstub_glue;
 mod inferior;
 mod linux;
 mod logging;
 mod ptrace;
 mod rsp;
 mod session;
-mod target;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -21,6 +21,7 @@ use clap::Parser;
 use cli::{Cli, Comm, Mode};
 use std::ffi::OsString;
 
+use gdbstub_glue::DebugTarget;
 use inferior::attach::attach;
 use inferior::launch::{launch, LaunchOptions};
 use inferior::Inferior;
@@ -29,7 +30,6 @@ use session::program_output::ProgramOutput;
 use session::transport::Transport;
 use session::{announce_exit, RunConfig, Session, SessionEnd};
 use std::os::fd::AsRawFd;
-use target::DebugTarget;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -155,13 +155,8 @@ fn start(
     };
     let pid = launch(&options)?;
     say!("Process {} created; pid = {pid}", program.to_string_lossy());
-    Inferior::launched(pid).inspect_err(|_| {
-        // SAFETY: our own child; kill and reap it so nothing is left behind.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-        }
-    })
+    // Our own child: on failure kill and reap it so nothing is left behind.
+    Inferior::launched(pid).inspect_err(|_| ptrace::wait::kill_and_reap(pid))
 }
 
 /// Every traced thread keeps its name file open (see `Thread::comm`): allow

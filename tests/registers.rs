@@ -146,13 +146,15 @@ fn all_registers_follow_the_cpu_features() {
     for name in ["rip", "eflags", "mxcsr", "st0", "st7", "fctrl", "fop"] {
         assert!(has(name), "no {name} in info all-registers:\n{all}");
     }
-    // With AVX, gdb lists the ymm pseudo registers instead of raw xmm.
+    // With AVX, gdb lists the ymm pseudo registers instead of raw xmm;
+    // with AVX-512, the zmm pseudo registers instead of ymm.
+    let avx512 = cpu_has("avx512f");
+    let ymm = cpu_has("avx") && !avx512;
     assert_eq!(has("xmm0"), !cpu_has("avx"), "xmm0 vs cpu avx:\n{all}");
-    assert_eq!(has("ymm0"), cpu_has("avx"), "ymm0 vs cpu avx:\n{all}");
-    assert_eq!(has("ymm15"), cpu_has("avx"), "ymm15 vs cpu avx:\n{all}");
+    assert_eq!(has("ymm0"), ymm, "ymm0 vs cpu avx, avx512f:\n{all}");
+    assert_eq!(has("ymm15"), ymm, "ymm15 vs cpu avx, avx512f:\n{all}");
     let pku = cpu_has("pku") && cpu_has("ospke");
     assert_eq!(has("pkru"), pku, "pkru vs cpu pku:\n{all}");
-    let avx512 = cpu_has("avx512f");
     assert_eq!(has("zmm0"), avx512, "zmm0 vs cpu avx512f:\n{all}");
     assert_eq!(has("k1"), avx512, "k1 vs cpu avx512f:\n{all}");
     if avx512 {

@@ -111,9 +111,7 @@ fn why_not_permitted(pid: Tid) -> String {
 fn release(seized: &BTreeSet<Tid>) {
     for &tid in seized {
         if ptrace::interrupt(tid).is_ok() {
-            let mut status = 0;
-            // SAFETY: waiting for our own tracee's stop.
-            unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+            ptrace::wait::reap_one(tid);
         }
         let _ = ptrace::detach(tid, 0);
     }

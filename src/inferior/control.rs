@@ -481,11 +481,7 @@ impl Inferior {
     fn release_held_forks(&mut self, kill: bool) {
         for (child, _) in std::mem::take(&mut self.held_forks) {
             if kill {
-                // SAFETY: kill(2) on a stopped tracee, then reap its status.
-                unsafe {
-                    libc::kill(child, libc::SIGKILL);
-                    libc::waitpid(child, std::ptr::null_mut(), libc::__WALL);
-                }
+                wait::kill_and_reap(child);
             } else {
                 for (addr, original) in self.breakpoints.originals() {
                     let _ = Memory::open(child).and_then(|m| m.write_raw(addr, &original));

@@ -122,12 +122,9 @@ pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
     // SAFETY: closing the write end releases the child (it reads EOF).
     unsafe { libc::close(release_w) };
     if let Err(e) = seized {
-        // SAFETY: we own this child; kill and reap it.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-            libc::close(err_r);
-        }
+        wait::kill_and_reap(pid);
+        // SAFETY: closing our own pipe end.
+        unsafe { libc::close(err_r) };
         bail!("Cannot trace the new process {pid}: {e}");
     }
     let outcome = wait_for_exec(pid);

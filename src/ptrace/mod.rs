@@ -83,6 +83,7 @@ fn request(
             data as *mut libc::c_void,
         )
     };
+    log::trace!("ptrace({name}, {tid}, {addr:#x}, {data:#x}) = {rc}");
     if rc == -1 {
         match errno() {
             0 => Ok(rc), // PEEK* may legitimately return -1

@@ -93,6 +93,7 @@ fn wait_raw(pid: Tid, flags: i32) -> std::io::Result<Waited> {
         let mut status = 0;
         // SAFETY: plain syscall writing into a local integer.
         let rc = unsafe { libc::waitpid(pid, &mut status, flags | libc::__WALL) };
+        log::trace!("waitpid({pid}, {flags:#x}) = {rc}, status {status:#x}");
         if rc > 0 {
             return Ok(Waited::Event(rc, decode(status)));
         }
@@ -122,6 +123,32 @@ pub fn block_any() -> std::io::Result<Waited> {
 /// the child has any threads).
 pub fn block_on(pid: Tid) -> std::io::Result<Waited> {
     wait_raw(pid, 0)
+}
+
+/// Kill a tracee we own with SIGKILL and reap its final status, so that
+/// nothing (no stopped process, no zombie) is left behind. For a launch or
+/// a fork child that failed before it became a process we debug.
+pub fn kill_and_reap(pid: Tid) {
+    // SAFETY: kill(2) on our own tracee.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    loop {
+        match wait_raw(pid, 0) {
+            Ok(Waited::Event(_, WaitEvent::Exited { .. } | WaitEvent::Killed { .. }))
+            | Ok(Waited::NoChildren)
+            | Err(_) => return,
+            // A stop queued before the kill: let it go on dying.
+            Ok(Waited::Event(..)) => {
+                let _ = super::cont(pid, 0);
+            }
+            Ok(Waited::Nothing) => {}
+        }
+    }
+}
+
+/// Reap one status of `tid`, whatever it is (undoing a partial attach: the
+/// stop of our interrupt before PTRACE_DETACH).
+pub fn reap_one(tid: Tid) {
+    let _ = wait_raw(tid, 0);
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 
 use super::framing::frame;
-use crate::target::DebugTarget;
+use crate::gdbstub_glue::DebugTarget;
 
 /// Largest packet we accept (and announce as PacketSize).
 pub const PACKET_SIZE: usize = 0x20000;

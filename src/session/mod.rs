@@ -16,13 +16,13 @@ use anyhow::{Context, Result};
 use gdbstub::common::Signal;
 use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 
+use crate::gdbstub_glue::{to_gdb_tid, DebugTarget};
 use crate::inferior::{ProcessExit, Report, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp;
 use crate::rsp::framing::{frame, frame_compressed, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
 use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
-use crate::target::{to_gdb_tid, DebugTarget};
 use child_events::ChildEvents;
 use transport::Transport;
 

@@ -56,8 +56,10 @@ int main(int argc, char **argv)
 			fclose(fp);
 		}
 	}
-	write(1, "basic done ", 11);
-	write(1, line, len);
+	/* One write: the server's messages share this stream and must not cut it. */
+	char out[160];
+	int n = snprintf(out, sizeof out, "basic done %.*s", len, line);
+	write(1, out, n);
 	(void)stack_marker;
 	return exit_code; /* RETURN */
 }
