@@ -5,12 +5,13 @@
 mod agent_expr;
 mod cli;
 mod gdbstub_glue;
-mod inferior;
 mod linux;
 mod logging;
+mod process;
 mod ptrace;
 mod rsp;
 mod session;
+mod tracer;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -22,9 +23,9 @@ use cli::{Cli, Comm, Mode};
 use std::ffi::OsString;
 
 use gdbstub_glue::DebugTarget;
-use inferior::attach::attach;
-use inferior::launch::{launch, LaunchOptions};
-use inferior::Inferior;
+use process::attach::attach;
+use process::launch::{launch, LaunchOptions};
+use process::Process;
 use session::child_events::ChildEvents;
 use session::program_output::ProgramOutput;
 use session::transport::Transport;
@@ -127,14 +128,7 @@ fn quiet_stderr() {
 /// The server is going away: a program it started dies with it, one it
 /// attached to is left running.
 fn leave_inferior(target: &mut DebugTarget) -> Result<()> {
-    if let Some(inferior) = target.inferior.as_mut() {
-        if inferior.attached {
-            inferior.detach()?;
-        } else {
-            inferior.kill()?;
-        }
-    }
-    Ok(())
+    target.tracer.release_all()
 }
 
 /// Launch the program and take it as our inferior, stopped at its first
@@ -145,7 +139,7 @@ fn start(
     program: OsString,
     args: Vec<OsString>,
     output_fd: Option<i32>,
-) -> Result<Inferior> {
+) -> Result<Process> {
     let options = LaunchOptions {
         program: program.clone(),
         args,
@@ -156,7 +150,7 @@ fn start(
     let pid = launch(&options)?;
     say!("Process {} created; pid = {pid}", program.to_string_lossy());
     // Our own child: on failure kill and reap it so nothing is left behind.
-    Inferior::launched(pid).inspect_err(|_| ptrace::wait::kill_and_reap(pid))
+    Process::launched(pid).inspect_err(|_| ptrace::wait::kill_and_reap(pid))
 }
 
 /// Every traced thread keeps its name file open (see `Thread::comm`): allow
@@ -207,14 +201,14 @@ fn serve(
         match end {
             SessionEnd::ProcessExited(exit) => {
                 announce_exit(exit);
-                return Ok(ExitCode::SUCCESS);
-            }
-            SessionEnd::Killed => return Ok(ExitCode::SUCCESS),
-            SessionEnd::ServerExit => {
                 leave_inferior(target)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            SessionEnd::Detached => return Ok(ExitCode::SUCCESS),
+            SessionEnd::Killed | SessionEnd::ServerExit | SessionEnd::Detached => {
+                // Fork children gdb still held go as their parents would.
+                leave_inferior(target)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             SessionEnd::ConnectionClosed => {
                 if cli.once || listener.is_none() {
                     leave_inferior(target)?;

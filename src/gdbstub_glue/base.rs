@@ -1,5 +1,5 @@
 //! Registers, memory, thread list and resume actions: gdbstub's multi-thread
-//! base traits mapped onto [`Inferior`](crate::inferior::Inferior).
+//! base traits mapped onto [`Process`](crate::process::Process).
 
 use gdbstub::common::{Signal, Tid as GdbTid};
 use gdbstub::target::ext::base::multithread::{
@@ -15,25 +15,28 @@ use rgdbserver_arch::signals::linux_from_gdb;
 
 use super::arch::{RawRegisters, RegNum};
 use super::{from_gdb_tid, to_gdb_tid, DebugTarget};
-use crate::inferior::{Inferior, ResumeAction};
+use crate::process::{Process, ResumeAction};
 
 /// EIO-like error code for gdb (`E01`), what gdbserver answers for bad memory.
 const E_ACCESS: u8 = 1;
 
 impl DebugTarget {
-    fn live(&mut self) -> TargetResult<&mut Inferior, Self> {
-        self.inferior
-            .as_mut()
+    /// The live process whose thread `tid` is (memory: the selected one).
+    fn live(&mut self, tid: GdbTid) -> TargetResult<&mut Process, Self> {
+        self.tracer
+            .owner_mut(from_gdb_tid(tid))
+            .filter(|i| i.is_alive())
+            .ok_or(TargetError::Errno(E_ACCESS))
+    }
+
+    fn live_selected(&mut self) -> TargetResult<&mut Process, Self> {
+        self.selected_mut()
             .filter(|i| i.is_alive())
             .ok_or(TargetError::Errno(E_ACCESS))
     }
 
     fn set_action(&mut self, tid: GdbTid, action: ResumeAction) -> Result<(), anyhow::Error> {
-        if let Some(thread) = self
-            .inferior
-            .as_mut()
-            .and_then(|i| i.threads.get_mut(&from_gdb_tid(tid)))
-        {
+        if let Some(thread) = self.tracer.thread_mut(from_gdb_tid(tid)) {
             thread.action = Some(action);
         }
         Ok(())
@@ -53,12 +56,12 @@ fn nonfatal<T>(result: anyhow::Result<T>) -> TargetResult<T, DebugTarget> {
 
 impl MultiThreadBase for DebugTarget {
     fn read_registers(&mut self, regs: &mut RawRegisters, tid: GdbTid) -> TargetResult<(), Self> {
-        let inferior = self.live()?;
+        let inferior = self.live(tid)?;
         nonfatal(inferior.read_all_registers(from_gdb_tid(tid), &mut regs.bytes))
     }
 
     fn write_registers(&mut self, regs: &RawRegisters, tid: GdbTid) -> TargetResult<(), Self> {
-        let inferior = self.live()?;
+        let inferior = self.live(tid)?;
         if regs.bytes.len() != inferior.desc.g_packet_len {
             return Err(TargetError::Errno(E_ACCESS));
         }
@@ -77,7 +80,7 @@ impl MultiThreadBase for DebugTarget {
         data: &mut [u8],
         _tid: GdbTid,
     ) -> TargetResult<usize, Self> {
-        match self.live()?.read_memory(start_addr, data) {
+        match self.live_selected()?.read_memory(start_addr, data) {
             Ok(0) | Err(_) => Err(TargetError::Errno(E_ACCESS)),
             Ok(n) => Ok(n),
         }
@@ -89,27 +92,23 @@ impl MultiThreadBase for DebugTarget {
         data: &[u8],
         _tid: GdbTid,
     ) -> TargetResult<(), Self> {
-        self.live()?
+        self.live_selected()?
             .write_memory(start_addr, data)
             .map_err(|_| TargetError::Errno(E_ACCESS))
     }
 
     fn list_active_threads(&mut self, register: &mut dyn FnMut(GdbTid)) -> Result<(), Self::Error> {
-        if let Some(inferior) = self.inferior.as_ref() {
-            inferior
+        for process in self.tracer.processes() {
+            process
                 .thread_ids()
                 .filter_map(to_gdb_tid)
-                .for_each(register);
+                .for_each(&mut *register);
         }
         Ok(())
     }
 
     fn is_thread_alive(&mut self, tid: GdbTid) -> Result<bool, Self::Error> {
-        Ok(self
-            .inferior
-            .as_ref()
-            .map(|i| i.has_thread(from_gdb_tid(tid)))
-            .unwrap_or(false))
+        Ok(self.tracer.has_thread(from_gdb_tid(tid)))
     }
 
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
@@ -126,7 +125,7 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
     ) -> TargetResult<usize, Self> {
         let mut bytes = Vec::new();
         nonfatal(
-            self.live()?
+            self.live(tid)?
                 .read_register(from_gdb_tid(tid), reg.0, &mut bytes),
         )?;
         let dst = buf
@@ -137,25 +136,26 @@ impl SingleRegisterAccess<GdbTid> for DebugTarget {
     }
 
     fn write_register(&mut self, tid: GdbTid, reg: RegNum, val: &[u8]) -> TargetResult<(), Self> {
-        nonfatal(self.live()?.write_register(from_gdb_tid(tid), reg.0, val))
+        nonfatal(
+            self.live(tid)?
+                .write_register(from_gdb_tid(tid), reg.0, val),
+        )
     }
 }
 
 impl MultiThreadResume for DebugTarget {
     fn resume(&mut self) -> Result<(), Self::Error> {
         let others_continue = self.others_continue;
-        let Some(inferior) = self.inferior.as_mut() else {
-            return Ok(());
-        };
-        let outcome = inferior.resume(others_continue)?;
-        self.resumed = outcome == crate::inferior::ResumeOutcome::Running;
+        let scope = self.continue_scope.take();
+        let outcome = self.tracer.resume(others_continue, scope)?;
+        self.resumed = outcome == crate::process::ResumeOutcome::Running;
         Ok(())
     }
 
     fn clear_resume_actions(&mut self) -> Result<(), Self::Error> {
         self.others_continue = true;
-        if let Some(inferior) = self.inferior.as_mut() {
-            inferior.threads.values_mut().for_each(|t| t.action = None);
+        for process in self.tracer.processes_mut() {
+            process.threads.values_mut().for_each(|t| t.action = None);
         }
         Ok(())
     }

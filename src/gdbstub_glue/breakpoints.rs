@@ -26,7 +26,7 @@ impl Breakpoints for DebugTarget {
 
 impl SwBreakpoint for DebugTarget {
     fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         match inferior.insert_breakpoint(addr) {
             Ok(()) => Ok(true),
             Err(e) => {
@@ -37,7 +37,7 @@ impl SwBreakpoint for DebugTarget {
     }
 
     fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         match inferior.remove_breakpoint(addr) {
             Ok(found) => Ok(found),
             Err(e) => {
@@ -50,12 +50,12 @@ impl SwBreakpoint for DebugTarget {
 
 impl HwBreakpoint for DebugTarget {
     fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         Ok(inferior.insert_hw(addr, 1, DebugKind::Execute))
     }
 
     fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         Ok(inferior.remove_hw(addr, 1, DebugKind::Execute))
     }
 }
@@ -76,7 +76,7 @@ impl HwWatchpoint for DebugTarget {
         len: u64,
         kind: WatchKind,
     ) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         Ok(inferior.insert_hw(addr, len as usize, debug_kind(kind)))
     }
 
@@ -86,7 +86,7 @@ impl HwWatchpoint for DebugTarget {
         len: u64,
         kind: WatchKind,
     ) -> TargetResult<bool, Self> {
-        let inferior = self.inferior.as_mut().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
         Ok(inferior.remove_hw(addr, len as usize, debug_kind(kind)))
     }
 }

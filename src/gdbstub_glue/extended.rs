@@ -21,7 +21,7 @@ impl ExtendedMode for DebugTarget {
     }
 
     fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
-        Ok(match self.inferior.as_ref().map(|i| i.attached) {
+        Ok(match self.selected().map(|i| i.attached) {
             Some(true) => AttachKind::Attach,
             _ => AttachKind::Run,
         })
@@ -29,9 +29,7 @@ impl ExtendedMode for DebugTarget {
 
     fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
         // The packet layer handles k and vKill itself; this is a fallback.
-        if let Some(inferior) = self.inferior.as_mut() {
-            inferior.kill().map_err(TargetError::Fatal)?;
-        }
+        self.tracer.kill_all().map_err(TargetError::Fatal)?;
         Ok(ShouldTerminate::Yes)
     }
 
@@ -46,8 +44,7 @@ impl ExtendedMode for DebugTarget {
 
 impl CurrentActivePid for DebugTarget {
     fn current_active_pid(&mut self) -> Result<Pid, Self::Error> {
-        self.inferior
-            .as_ref()
+        self.selected()
             .and_then(|i| to_gdb_pid(i.pid))
             .or_else(|| Pid::new(1))
             .ok_or_else(|| anyhow::anyhow!("no process"))

@@ -41,7 +41,7 @@ impl TargetDescriptionXmlOverride for DebugTarget {
         if annex != b"target.xml" {
             return Err(TargetError::Errno(0));
         }
-        let inferior = self.inferior.as_ref().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected().ok_or(TargetError::Errno(1))?;
         Ok(window(inferior.desc.xml.as_bytes(), offset, length, buf))
     }
 }
@@ -54,7 +54,7 @@ impl ExecFile for DebugTarget {
         length: usize,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
-        let pid = match (pid, self.inferior.as_ref()) {
+        let pid = match (pid, self.selected()) {
             (Some(p), _) => p.get() as i32,
             (None, Some(i)) => i.pid,
             (None, None) => return Err(TargetError::Errno(1)),
@@ -67,7 +67,7 @@ impl ExecFile for DebugTarget {
 
 impl Auxv for DebugTarget {
     fn get_auxv(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
-        let inferior = self.inferior.as_ref().ok_or(TargetError::Errno(1))?;
+        let inferior = self.selected().ok_or(TargetError::Errno(1))?;
         let data = std::fs::read(format!("/proc/{}/auxv", inferior.pid))
             .map_err(|_| TargetError::Errno(1))?;
         Ok(window(&data, offset, length, buf))

@@ -1,5 +1,6 @@
 //! gdbstub glue only: `impl Target` and its extension traits for the process we
-//! debug. Converts between gdbstub's types and ours, then calls inferior/.
+//! debug. Converts between gdbstub's types and ours, then calls the tracer
+//! and its processes.
 //!
 //! Errors an input can cause (bad address, gone thread) are non-fatal
 //! (`E` replies); a fatal error would end gdbstub's state machine.
@@ -15,15 +16,22 @@ use gdbstub::common::{Pid, Tid as GdbTid};
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::Target;
 
-use crate::inferior::Inferior;
+use crate::process::Process;
 use crate::ptrace::Tid;
+use crate::tracer::Tracer;
 use arch::LinuxX86_64;
 
 /// Session-wide target state shared with the packet layer.
 pub struct DebugTarget {
-    pub inferior: Option<Inferior>,
+    pub tracer: Tracer,
+    /// The process gdb's general thread (`Hg`) belongs to: memory,
+    /// breakpoints and files are about it.
+    pub general_pid: Option<Tid>,
     /// Set by gdbstub's resume: whether threads without an action continue.
     pub others_continue: bool,
+    /// The process a wildcard continue is limited to (`vCont;c:pPID.-1`,
+    /// which gdbstub reads as every thread): set by the packet layer.
+    pub continue_scope: Option<Tid>,
     /// The last resume actually started threads (false: a pending event is
     /// to be reported at once).
     pub resumed: bool,
@@ -37,10 +45,25 @@ pub struct DebugTarget {
 }
 
 impl DebugTarget {
-    pub fn new(inferior: Option<Inferior>) -> DebugTarget {
+    /// The process gdb works on: that of its general thread, else that of
+    /// the last stop.
+    pub fn selected(&self) -> Option<&Process> {
+        self.general_pid
+            .and_then(|pid| self.tracer.get(pid))
+            .or_else(|| self.tracer.current())
+    }
+
+    pub fn selected_mut(&mut self) -> Option<&mut Process> {
+        let pid = self.selected()?.pid;
+        self.tracer.get_mut(pid)
+    }
+
+    pub fn new(process: Option<Process>) -> DebugTarget {
         DebugTarget {
-            inferior,
+            tracer: Tracer::new(process),
+            general_pid: None,
             others_continue: true,
+            continue_scope: None,
             resumed: false,
             host_files: Default::default(),
             next_host_fd: 3,

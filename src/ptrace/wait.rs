@@ -6,6 +6,9 @@
 //! We always wait with `__WALL` on any child (-1): waiting on a zombie leader's
 //! tid would hang until its other threads are gone.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
 use super::Tid;
 
 /// What a ptrace event stop (status >> 16) announces.
@@ -109,20 +112,68 @@ fn wait_raw(pid: Tid, flags: i32) -> std::io::Result<Waited> {
     }
 }
 
-/// Collect one ready status from any traced thread, without blocking.
-pub fn poll_any() -> std::io::Result<Waited> {
-    wait_raw(-1, libc::WNOHANG)
+thread_local! {
+    /// Statuses taken by a loop that waits for one process's threads but
+    /// that belong to another process (or to a fork child not known yet).
+    /// All tracing happens on one thread, so this is the tracer's queue:
+    /// the next `poll_any`/`block_any` hands them out first.
+    static DEFERRED: RefCell<VecDeque<(Tid, WaitEvent)>> = const { RefCell::new(VecDeque::new()) };
 }
 
-/// Block until any traced thread reports.
-pub fn block_any() -> std::io::Result<Waited> {
-    wait_raw(-1, 0)
+/// Keep a status for whoever waits next (see `DEFERRED`).
+pub fn defer(tid: Tid, event: WaitEvent) {
+    log::trace!("waitpid: deferring {tid} {event:?}");
+    DEFERRED.with(|d| d.borrow_mut().push_back((tid, event)));
 }
 
-/// Block until this particular child reports (used only during launch, before
-/// the child has any threads).
+/// The first deferred status of `tid`, taken out of the queue.
+pub fn take_deferred(tid: Tid) -> Option<WaitEvent> {
+    DEFERRED.with(|d| {
+        let mut queue = d.borrow_mut();
+        let index = queue.iter().position(|&(t, _)| t == tid)?;
+        queue.remove(index).map(|(_, event)| event)
+    })
+}
+
+/// The first deferred status whose tid `wanted` accepts, taken out.
+pub fn take_deferred_matching(mut wanted: impl FnMut(Tid) -> bool) -> Option<(Tid, WaitEvent)> {
+    DEFERRED.with(|d| {
+        let mut queue = d.borrow_mut();
+        let index = queue.iter().position(|&(t, _)| wanted(t))?;
+        queue.remove(index)
+    })
+}
+
+/// Something waits in the deferred queue: the session must look at it
+/// before it sleeps (no SIGCHLD will come for it).
+pub fn has_deferred() -> bool {
+    DEFERRED.with(|d| !d.borrow().is_empty())
+}
+
+/// One status straight from the kernel, deferred ones left where they are
+/// (for a loop that takes its own deferred statuses first).
+pub fn from_kernel(blocking: bool) -> std::io::Result<Waited> {
+    wait_raw(-1, if blocking { 0 } else { libc::WNOHANG })
+}
+
+/// The process (thread group) a thread belongs to, from /proc; None when
+/// it is gone. For a status from a tid we do not know yet: a new thread of
+/// a process we trace, or a fork child (its own thread group).
+pub fn thread_group_of(tid: Tid) -> Option<Tid> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Tgid:"))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// Block until this particular thread reports (a deferred status of it
+/// first).
 pub fn block_on(pid: Tid) -> std::io::Result<Waited> {
-    wait_raw(pid, 0)
+    match take_deferred(pid) {
+        Some(event) => Ok(Waited::Event(pid, event)),
+        None => wait_raw(pid, 0),
+    }
 }
 
 /// Kill a tracee we own with SIGKILL and reap its final status, so that

@@ -19,8 +19,8 @@ pub enum Owned {
     StopReason,
     /// `D` or `D;pid` (the pid, when given).
     Detach(Option<i32>),
-    /// `k` (no reply) or `vKill;pid` (reply OK).
-    Kill { reply: bool },
+    /// `k` (every process, no reply) or `vKill;pid` (that process, reply OK).
+    Kill { pid: Option<i32> },
     /// `qXfer:threads:read::OFFSET,LENGTH`.
     ThreadList { offset: usize, length: usize },
     /// `qXfer:siginfo:read::OFFSET,LENGTH` (`$_siginfo`).
@@ -81,13 +81,20 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
         b"D" => Some(Owned::Detach(None)),
-        b"k" => Some(Owned::Kill { reply: false }),
+        b"k" => Some(Owned::Kill { pid: None }),
         p if p.starts_with(b"D;") => Some(Owned::Detach(
             std::str::from_utf8(&p[2..])
                 .ok()
                 .and_then(|s| i32::from_str_radix(s, 16).ok()),
         )),
-        p if p.starts_with(b"vKill;") => Some(Owned::Kill { reply: true }),
+        p if p.starts_with(b"vKill;") => Some(Owned::Kill {
+            pid: Some(
+                std::str::from_utf8(&p[6..])
+                    .ok()
+                    .and_then(|pid| i32::from_str_radix(pid, 16).ok())
+                    .unwrap_or(-1),
+            ),
+        }),
         p if p.starts_with(b"qXfer:threads:read:") => {
             let req = qxfer::parse_read(p)?;
             Some(Owned::ThreadList {
@@ -346,8 +353,12 @@ mod tests {
         assert_eq!(owned(b"?"), Some(Owned::StopReason));
         assert_eq!(owned(b"D;1a2b"), Some(Owned::Detach(Some(0x1a2b))));
         assert_eq!(owned(b"D"), Some(Owned::Detach(None)));
-        assert_eq!(owned(b"vKill;1a2b"), Some(Owned::Kill { reply: true }));
-        assert_eq!(owned(b"k"), Some(Owned::Kill { reply: false }));
+        assert_eq!(
+            owned(b"vKill;1a2b"),
+            Some(Owned::Kill { pid: Some(0x1a2b) })
+        );
+        assert_eq!(owned(b"vKill;zz"), Some(Owned::Kill { pid: Some(-1) }));
+        assert_eq!(owned(b"k"), Some(Owned::Kill { pid: None }));
         assert_eq!(owned(b"g"), None);
         assert_eq!(owned(b"Detach"), None);
     }

@@ -66,10 +66,15 @@ fn xml_escape(text: &str, out: &mut String) {
 }
 
 /// `<threads>` with every live thread and its name, as gdbserver sends it.
-pub fn threads_document(pid: Tid, threads: &[(Tid, Option<String>)], multiprocess: bool) -> String {
+/// The thread list of every process: (pid, tid, name) in gdb's order.
+pub fn threads_document(threads: &[(Tid, Tid, Option<String>)], multiprocess: bool) -> String {
     let mut doc = String::from("<threads>\n");
-    for (tid, name) in threads {
-        let _ = write!(doc, "<thread id=\"{}\"", thread_id(pid, *tid, multiprocess));
+    for (pid, tid, name) in threads {
+        let _ = write!(
+            doc,
+            "<thread id=\"{}\"",
+            thread_id(*pid, *tid, multiprocess)
+        );
         if let Some(name) = name {
             doc.push_str(" name=\"");
             xml_escape(name, &mut doc);
@@ -112,17 +117,17 @@ mod tests {
     #[test]
     fn thread_document_names_and_ids() {
         let doc = threads_document(
-            0x10,
             &[
-                (0x10, Some("main".into())),
-                (0x11, Some("a<b".into())),
-                (0x12, None),
+                (0x10, 0x10, Some("main".into())),
+                (0x10, 0x11, Some("a<b".into())),
+                (0x10, 0x12, None),
+                (0x20, 0x20, None),
             ],
             true,
         );
         assert_eq!(
             doc,
-            "<threads>\n<thread id=\"p10.10\" name=\"main\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n</threads>\n"
+            "<threads>\n<thread id=\"p10.10\" name=\"main\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n<thread id=\"p20.20\"/>\n</threads>\n"
         );
     }
 }

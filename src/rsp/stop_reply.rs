@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use rgdbserver_arch::signals::gdb_from_linux;
 
-use crate::inferior::{ProcessExit, StopEvent};
+use crate::process::{ProcessExit, StopEvent};
 use crate::ptrace::Tid;
 
 /// Everything a `T` reply needs, gathered by the caller.

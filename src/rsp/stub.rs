@@ -95,12 +95,10 @@ impl StubDriver {
             self.feed_raw(target, b"qSupported:multiprocess+")?;
         }
         // gdbstub's default thread is 1; gdbserver's is the stopped thread.
-        let thread = self.current_thread.clone().or_else(|| {
-            target
-                .inferior
-                .as_ref()
-                .map(|i| format!("{:x}", i.last_reported))
-        });
+        let thread = self
+            .current_thread
+            .clone()
+            .or_else(|| target.selected().map(|i| format!("{:x}", i.last_reported)));
         if let Some(thread) = thread {
             self.feed_raw(target, format!("Hg{thread}").as_bytes())?;
         }

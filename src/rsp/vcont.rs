@@ -7,7 +7,7 @@
 
 use rgdbserver_arch::signals::linux_from_gdb;
 
-use crate::inferior::ResumeAction;
+use crate::process::ResumeAction;
 
 /// What gdb asks of the threads one action names (Linux signal numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,20 @@ impl ThreadSpec {
             }),
         }
     }
+}
+
+/// The process a `vCont`'s wildcard continue is limited to: `c:pPID.-1`
+/// resumes that process only (gdb's `schedule-multiple off`), where
+/// gdbstub would continue every thread. None: every process.
+pub fn continue_scope(payload: &[u8]) -> Option<i32> {
+    parse(payload)?
+        .into_iter()
+        .find_map(|(action, spec)| match (action, spec) {
+            (VContAction::Resume(ResumeAction::Continue { .. }), ThreadSpec::Process(pid)) => {
+                Some(pid)
+            }
+            _ => None,
+        })
 }
 
 /// Parse `vCont;...`; `None` for anything malformed.

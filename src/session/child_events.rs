@@ -64,6 +64,17 @@ pub struct Ready {
     pub output: bool,
 }
 
+impl Ready {
+    /// Statuses to collect, nothing else looked at.
+    pub fn children_only() -> Ready {
+        Ready {
+            connection: false,
+            children: true,
+            output: false,
+        }
+    }
+}
+
 /// Block until gdb sent something, a child changed state, or the program
 /// wrote output we forward (`output`, when there is such a pipe; poll
 /// ignores a negative fd).

@@ -9,9 +9,10 @@ use std::os::fd::AsRawFd;
 
 use super::program_output::ProgramOutput;
 use super::{announce_exit, Session};
-use crate::inferior::attach::attach;
-use crate::inferior::launch::{launch, LaunchOptions};
-use crate::inferior::{Inferior, ProcessExit};
+use crate::process::attach::attach;
+use crate::process::launch::{launch, LaunchOptions};
+use crate::process::{Process, ProcessExit};
+use crate::ptrace::Tid;
 
 /// How programs are started in this server (command line, then gdb's
 /// QDisableRandomization and vRun).
@@ -30,13 +31,13 @@ pub struct RunConfig {
 }
 
 impl Session<'_> {
-    /// vRun: kill what we have, start the program, reply with its first stop.
+    /// vRun: start the program (beside the processes we have: gdb kills
+    /// what it wants gone first), reply with its first stop.
     pub(super) fn run_program(
         &mut self,
         program: Option<Vec<u8>>,
         args: Vec<Vec<u8>>,
     ) -> anyhow::Result<()> {
-        self.drop_inferior_by_kill()?;
         if let Some(program) = program {
             self.config.program = Some(OsString::from_vec(program));
             self.config.args = args.into_iter().map(OsString::from_vec).collect();
@@ -66,14 +67,18 @@ impl Session<'_> {
         self.target.program_output = output;
         let started = launched.and_then(|pid| {
             crate::say!("Process {} created; pid = {pid}", program.to_string_lossy());
-            Inferior::launched(pid)
+            Process::launched(pid)
         });
         self.adopt(started)
     }
 
     /// vAttach: attach to a running process, reply with its stop.
     pub(super) fn attach_process(&mut self, pid: i32) -> anyhow::Result<()> {
-        self.drop_inferior_by_kill()?;
+        if self.target.tracer.get(pid).is_some() {
+            crate::say!("Already attached to process {pid}");
+            self.send(b"E01");
+            return Ok(());
+        }
         let attached = attach(pid).inspect(|_| crate::say!("Attached; pid = {pid}"));
         if self.non_stop.enabled {
             // Non-stop: gdb takes the process as running and stops its
@@ -83,7 +88,7 @@ impl Session<'_> {
         self.adopt(attached)
     }
 
-    fn adopt_running(&mut self, inferior: anyhow::Result<Inferior>) -> anyhow::Result<()> {
+    fn adopt_running(&mut self, inferior: anyhow::Result<Process>) -> anyhow::Result<()> {
         match inferior {
             Ok(mut inferior) => {
                 inferior.mark_running_for_gdb();
@@ -99,19 +104,20 @@ impl Session<'_> {
     }
 
     /// The new process becomes the session's, with gdb's settings.
-    fn install(&mut self, mut inferior: Inferior) -> anyhow::Result<()> {
+    fn install(&mut self, mut inferior: Process) -> anyhow::Result<()> {
         let leader = inferior.last_reported;
         inferior.set_pass_signals(&self.pass_signals);
         inferior.set_catch_syscalls(self.catch_syscalls.clone());
         inferior.report_forks = self.fork_events;
         inferior.report_thread_exits = self.thread_events;
-        self.target.inferior = Some(inferior);
+        self.target.tracer.add(inferior);
+        self.target.general_pid = Some(leader);
         self.last_stop = None;
         self.general_thread = Some(leader);
         self.stub.select_thread(self.target, leader)
     }
 
-    fn adopt(&mut self, inferior: anyhow::Result<Inferior>) -> anyhow::Result<()> {
+    fn adopt(&mut self, inferior: anyhow::Result<Process>) -> anyhow::Result<()> {
         match inferior {
             Ok(inferior) => {
                 self.install(inferior)?;
@@ -127,20 +133,18 @@ impl Session<'_> {
         Ok(())
     }
 
-    fn drop_inferior_by_kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut old) = self.target.inferior.take() {
-            old.kill()?;
-        }
-        Ok(())
-    }
-
-    /// In extended mode the server outlives its process.
-    pub(super) fn process_gone(&mut self, exit: Option<ProcessExit>) {
+    /// A process has exited, was killed or detached: forget it. The
+    /// server outlives it in extended mode, and in any mode while other
+    /// processes (fork children) remain.
+    pub(super) fn process_gone(&mut self, pid: Tid, exit: Option<ProcessExit>) {
         if let Some(exit) = exit {
             announce_exit(exit);
         }
-        self.target.inferior = None;
+        self.target.tracer.remove(pid);
+        if self.target.general_pid == Some(pid) {
+            self.target.general_pid = None;
+            self.general_thread = None;
+        }
         self.last_stop = None;
-        self.general_thread = None;
     }
 }

@@ -17,7 +17,7 @@ use gdbstub::common::Signal;
 use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 
 use crate::gdbstub_glue::{to_gdb_tid, DebugTarget};
-use crate::inferior::{ProcessExit, Report, StopEvent};
+use crate::process::{ProcessExit, Report, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp;
 use crate::rsp::framing::{frame, frame_compressed, payloads, Deframer, Incoming};
@@ -54,7 +54,7 @@ pub fn announce_exit(exit: ProcessExit) {
 /// A `T` stop reply for `tid`: its expedited registers, and for an exec the
 /// new program's path when gdb takes exec events.
 fn thread_stop_text(
-    inferior: &mut crate::inferior::Inferior,
+    inferior: &mut crate::process::Process,
     tid: Tid,
     event: StopEvent,
     multiprocess: bool,
@@ -92,8 +92,6 @@ pub struct Session<'a> {
     exec_events: bool,
     /// gdb takes fork events (it offered fork-events+).
     fork_events: bool,
-    /// gdb's `Hg` selected a fork child we hold (see `hold_fork_child`).
-    fork_general: Option<Tid>,
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
@@ -134,7 +132,6 @@ impl<'a> Session<'a> {
             end: None,
             exec_events: false,
             fork_events: false,
-            fork_general: None,
             thread_list: Vec::new(),
             general_thread: None,
             pass_signals: Vec::new(),
@@ -154,8 +151,10 @@ impl<'a> Session<'a> {
             }
             match self.stub.state() {
                 StubState::Disconnected(reason) if self.config.multi => {
-                    let exit = self.target.inferior.as_ref().and_then(|i| i.exit);
-                    self.process_gone(exit);
+                    if let Some((pid, exit)) = self.target.tracer.current().map(|p| (p.pid, p.exit))
+                    {
+                        self.process_gone(pid, exit);
+                    }
                     if reason == DisconnectReason::Disconnect {
                         // gdbstub's own `D`; ours is handled before it.
                         log::debug!("gdbstub detached");
@@ -171,8 +170,8 @@ impl<'a> Session<'a> {
                         }
                         DisconnectReason::TargetTerminated(_) => SessionEnd::ProcessExited(
                             self.target
-                                .inferior
-                                .as_ref()
+                                .tracer
+                                .current()
                                 .and_then(|i| i.exit)
                                 .unwrap_or(ProcessExit::Killed(libc::SIGKILL)),
                         ),
@@ -185,12 +184,8 @@ impl<'a> Session<'a> {
                     continue;
                 }
                 StubState::Running => {
-                    let has_report = self
-                        .target
-                        .inferior
-                        .as_mut()
-                        .map(|i| i.has_report())
-                        .unwrap_or(true);
+                    let has_report =
+                        self.target.tracer.is_empty() || self.target.tracer.has_report();
                     if has_report {
                         self.stop_and_report(false)?;
                         continue;
@@ -239,20 +234,24 @@ impl<'a> Session<'a> {
             true => None,
             false => self.target.program_output.as_ref().map(|o| o.fd()),
         };
-        let ready = child_events::wait_ready(self.transport.read_fd(), self.children, output_fd)
-            .context("poll")?;
+        // A status deferred by a loop that waited for one process has had
+        // its SIGCHLD already: look at it now instead of sleeping.
+        let ready = match crate::ptrace::wait::has_deferred() {
+            true => child_events::Ready::children_only(),
+            false => child_events::wait_ready(self.transport.read_fd(), self.children, output_fd)
+                .context("poll")?,
+        };
         if ready.output {
             self.forward_program_output();
         }
         if ready.children {
             self.children.clear();
-            if let Some(inferior) = self.target.inferior.as_mut() {
-                match self.non_stop.enabled {
-                    // Every thread's status must be collected now: the
-                    // others run on, and their SIGCHLD has been read.
-                    true => inferior.drain_events()?,
-                    false => inferior.drain_events_until_report()?,
-                }
+            let tracer = &mut self.target.tracer;
+            match self.non_stop.enabled {
+                // Every thread's status must be collected now: the
+                // others run on, and their SIGCHLD has been read.
+                true => tracer.drain_events()?,
+                false => tracer.drain_events_until_report()?,
             }
         }
         Ok(ready.connection)
@@ -260,12 +259,7 @@ impl<'a> Session<'a> {
 
     fn on_connection_closed(&mut self) -> Result<()> {
         // Leave the program stopped for the next gdb, as gdbserver does.
-        if let Some(inferior) = self.target.inferior.as_mut() {
-            if inferior.is_alive() {
-                inferior.stop_all()?;
-            }
-        }
-        Ok(())
+        self.target.tracer.stop_all()
     }
 
     fn handle_incoming(&mut self, item: Incoming) -> Result<()> {
@@ -325,25 +319,20 @@ impl<'a> Session<'a> {
         if is_qsupported {
             self.exec_events = rsp::offers_feature(payload, b"exec-events+");
             self.fork_events = rsp::offers_feature(payload, b"fork-events+");
-            if let Some(inferior) = self.target.inferior.as_mut() {
-                inferior.report_forks = self.fork_events;
+            for process in self.target.tracer.processes_mut() {
+                process.report_forks = self.fork_events;
             }
         }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
-            if let Some(tid) = rsp::parse_thread_id(thread) {
-                self.general_thread = Some(tid);
-            }
-            self.fork_general = rsp::parse_thread_pid(thread).filter(|&pid| {
-                self.target
-                    .inferior
-                    .as_ref()
-                    .is_some_and(|i| i.is_held_fork(pid))
-            });
+            self.select_general(thread);
+        }
+        if payload.starts_with(b"vCont;") {
+            self.target.continue_scope = rsp::vcont::continue_scope(payload);
         }
         let replies = self.stub.feed(self.target, payload)?;
         if self.non_stop.enabled && rsp::changes_debug_registers(payload) {
-            if let Some(inferior) = self.target.inferior.as_mut() {
+            if let Some(inferior) = self.target.selected_mut() {
                 inferior.refresh_running_debug_registers()?;
             }
         }
@@ -368,13 +357,28 @@ impl<'a> Session<'a> {
 
     /// The thread gdb's register and siginfo requests are about.
     fn current_tid(&self) -> Tid {
-        let last = self
-            .target
-            .inferior
-            .as_ref()
-            .map(|i| i.last_reported)
-            .unwrap_or(0);
+        let last = self.target.selected().map(|i| i.last_reported).unwrap_or(0);
         self.general_thread.unwrap_or(last)
+    }
+
+    /// `Hg`: gdb's thread (and so process) for registers, memory and
+    /// breakpoints. `pPID.0` names a process, any thread of it.
+    fn select_general(&mut self, thread: &[u8]) {
+        let tracer = &self.target.tracer;
+        match rsp::parse_thread_id(thread) {
+            Some(tid) => {
+                self.general_thread = Some(tid);
+                self.target.general_pid = tracer.owner_of(tid).or(self.target.general_pid);
+            }
+            None => {
+                let Some(pid) = rsp::parse_thread_pid(thread).filter(|&p| tracer.get(p).is_some())
+                else {
+                    return;
+                };
+                self.general_thread = tracer.get(pid).and_then(|p| p.thread_ids().next());
+                self.target.general_pid = Some(pid);
+            }
+        }
     }
 
     /// The status of a program nobody has resumed yet: a SIGTRAP stop of its
@@ -403,7 +407,7 @@ impl<'a> Session<'a> {
 
     fn initial_stop_text(&mut self) -> Result<String> {
         let multiprocess = self.stub.multiprocess;
-        let Some(inferior) = self.target.inferior.as_mut() else {
+        let Some(inferior) = self.target.selected_mut() else {
             return Ok("W00".into());
         };
         if let Some(exit) = inferior.exit {
@@ -443,49 +447,58 @@ impl<'a> Session<'a> {
         // Output written before the stop comes before the stop reply.
         self.forward_program_output();
         let multiprocess = self.stub.multiprocess;
-        let Some(inferior) = self.target.inferior.as_mut() else {
-            return Ok(());
-        };
-        if inferior.is_alive() {
-            inferior.stop_all()?;
-        }
+        let tracer = &mut self.target.tracer;
+        tracer.stop_all()?;
         // All-stop reports no thread exits: gdb reads the thread list.
-        inferior.exited_threads.clear();
-        let report = if ctrl_c {
-            inferior.interrupt_report()
-        } else {
-            inferior.take_report()
+        tracer
+            .processes_mut()
+            .for_each(|p| p.exited_threads.clear());
+        let report = match ctrl_c {
+            true => tracer.interrupt_report(),
+            false => tracer.take_report(),
         };
-        let Some(report) = report else {
+        let Some((pid, report)) = report else {
             // Nothing to say after all (stale events were dropped): run on.
-            inferior.resume_again()?;
-            return Ok(());
+            return tracer.resume_again();
         };
-        let pid = inferior.pid;
         let (text, reason) = match report {
             Report::Stop { tid, event } => {
-                let text = thread_stop_text(inferior, tid, event, multiprocess, self.exec_events);
+                let Some(process) = tracer.get_mut(pid) else {
+                    return Ok(());
+                };
+                let text = thread_stop_text(process, tid, event, multiprocess, self.exec_events);
                 let signal = Signal(stop_reply::gdb_signal(event));
                 let reason = match to_gdb_tid(tid) {
                     Some(tid) => MultiThreadStopReason::SignalWithThread { tid, signal },
                     None => MultiThreadStopReason::Signal(signal),
                 };
+                self.general_thread = Some(tid);
+                self.target.general_pid = Some(pid);
                 (text, reason)
             }
             Report::ProcessExit(exit) => {
                 let text = stop_reply::process_exit(pid, exit, multiprocess);
-                let reason = match exit {
-                    ProcessExit::Exited(code) => MultiThreadStopReason::Exited(code as u8),
-                    ProcessExit::Killed(sig) => MultiThreadStopReason::Terminated(Signal(
-                        rgdbserver_arch::signals::gdb_from_linux(sig),
-                    )),
+                let others = tracer.pids().into_iter().find(|&p| p != pid);
+                let reason = match others.and_then(|p| tracer.get(p)?.thread_ids().next()) {
+                    // Others live on (fork children gdb holds): gdbstub
+                    // must not take this for the end of the session.
+                    Some(tid) if to_gdb_tid(tid).is_some() => {
+                        self.process_gone(pid, Some(exit));
+                        MultiThreadStopReason::SignalWithThread {
+                            tid: to_gdb_tid(tid).unwrap_or(gdbstub::common::Tid::MIN),
+                            signal: Signal(0),
+                        }
+                    }
+                    _ => match exit {
+                        ProcessExit::Exited(code) => MultiThreadStopReason::Exited(code as u8),
+                        ProcessExit::Killed(sig) => MultiThreadStopReason::Terminated(Signal(
+                            rgdbserver_arch::signals::gdb_from_linux(sig),
+                        )),
+                    },
                 };
                 (text, reason)
             }
         };
-        if let Report::Stop { tid, .. } = report {
-            self.general_thread = Some(tid);
-        }
         self.stub.stopped(self.target, reason)?;
         let text = self.without_disabled_fields(text);
         self.send(text.as_bytes());

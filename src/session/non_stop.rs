@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use anyhow::Result;
 
 use super::{thread_stop_text, Session, SessionEnd};
-use crate::inferior::{Report, RunState, StopEvent};
+use crate::process::{Report, RunState, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp::framing::frame_notification;
 use crate::rsp::stop_reply;
@@ -48,7 +48,7 @@ impl Session<'_> {
     pub(super) fn set_non_stop(&mut self, on: bool) -> Result<()> {
         if !on && self.non_stop.enabled {
             // Back to all-stop: every thread stopped, as gdb now expects.
-            if let Some(inferior) = self.target.inferior.as_mut() {
+            if let Some(inferior) = self.target.selected_mut() {
                 if inferior.is_alive() {
                     inferior.stop_all()?;
                 }
@@ -70,7 +70,7 @@ impl Session<'_> {
         self.non_stop.queue.clear();
         let multiprocess = self.stub.multiprocess;
         let exec_events = self.exec_events;
-        if let Some(inferior) = self.target.inferior.as_mut() {
+        if let Some(inferior) = self.target.selected_mut() {
             if let Some(exit) = inferior.exit {
                 let text = stop_reply::process_exit(inferior.pid, exit, multiprocess);
                 self.non_stop
@@ -126,7 +126,7 @@ impl Session<'_> {
             self.send(b"E01");
             return Ok(());
         };
-        let Some(inferior) = self.target.inferior.as_mut() else {
+        let Some(inferior) = self.target.selected_mut() else {
             self.send(b"E01");
             return Ok(());
         };
@@ -167,7 +167,7 @@ impl Session<'_> {
     /// with SIGINT, the leader when it runs (the kernel would pick it for
     /// a SIGINT to the process).
     pub(super) fn non_stop_interrupt(&mut self, reply: bool) -> Result<()> {
-        if let Some(inferior) = self.target.inferior.as_mut() {
+        if let Some(inferior) = self.target.selected_mut() {
             let running = |tid: &Tid| inferior.threads.get(tid).is_some_and(|t| t.resumed);
             let target = [inferior.pid]
                 .into_iter()
@@ -187,7 +187,7 @@ impl Session<'_> {
     pub(super) fn non_stop_waits(&self) -> bool {
         self.non_stop.enabled
             && !self.non_stop.exit_reported
-            && self.target.inferior.as_ref().is_some_and(|i| {
+            && self.target.selected().is_some_and(|i| {
                 i.exit.is_some() || i.threads.values().any(|t| t.state != RunState::Stopped)
             })
     }
@@ -200,7 +200,7 @@ impl Session<'_> {
         }
         let multiprocess = self.stub.multiprocess;
         let exec_events = self.exec_events;
-        let Some(inferior) = self.target.inferior.as_mut() else {
+        let Some(inferior) = self.target.selected_mut() else {
             return Ok(());
         };
         let pid = inferior.pid;
@@ -229,7 +229,7 @@ impl Session<'_> {
         if let Some(exit) = exit {
             self.non_stop.exit_reported = true;
             if self.config.multi {
-                self.process_gone(Some(exit));
+                self.process_gone(pid, Some(exit));
                 self.non_stop.exit_reported = false;
             } else {
                 // gdb closes the connection once it has the exit.

@@ -15,7 +15,7 @@ impl Session<'_> {
             Owned::VStopped => self.vstopped(),
             Owned::ThreadEvents(on) => {
                 self.thread_events = on;
-                if let Some(inferior) = self.target.inferior.as_mut() {
+                if let Some(inferior) = self.target.selected_mut() {
                     inferior.report_thread_exits = on;
                     inferior.exited_threads.clear();
                 }
@@ -31,36 +31,11 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
                 self.last_stop = Some(reply);
             }
-            Owned::Detach(Some(pid))
-                if self
-                    .target
-                    .inferior
-                    .as_ref()
-                    .is_some_and(|i| i.is_held_fork(pid)) =>
-            {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.detach_fork(pid)?;
-                }
-                crate::say!("Detaching from process {pid}");
-                self.fork_general = None;
-                self.send(b"OK");
-            }
-            Owned::Detach(_) => {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.detach()?;
-                    crate::say!("Detaching from process {}", inferior.pid);
-                }
-                self.send(b"OK");
-                if self.config.multi {
-                    self.process_gone(None);
-                } else {
-                    self.end = Some(SessionEnd::Detached);
-                }
-            }
+            Owned::Detach(pid) => self.detach(pid)?,
             Owned::Run { program, args } => self.run_program(program, args)?,
             Owned::Attach { pid } => self.attach_process(pid)?,
             Owned::PassSignals(gdb_signals) => {
-                if let Some(inferior) = self.target.inferior.as_mut() {
+                if let Some(inferior) = self.target.selected_mut() {
                     inferior.set_pass_signals(&gdb_signals);
                 }
                 self.pass_signals = gdb_signals;
@@ -86,8 +61,7 @@ impl Session<'_> {
                 let mut buf = vec![0u8; len];
                 let reply = match self
                     .target
-                    .inferior
-                    .as_mut()
+                    .selected_mut()
                     .map(|i| i.read_memory(addr, &mut buf))
                 {
                     Some(Ok(n)) if n > 0 || len == 0 => rsp::encode_hex(&buf[..n]),
@@ -96,7 +70,7 @@ impl Session<'_> {
                 self.send_hex(&reply);
             }
             Owned::WriteMemory { addr, data } => {
-                let written = match self.target.inferior.as_mut() {
+                let written = match self.target.selected_mut() {
                     Some(inferior) if data.is_empty() => inferior.is_alive(),
                     Some(inferior) => inferior.write_memory(addr, &data).is_ok(),
                     None => false,
@@ -105,7 +79,7 @@ impl Session<'_> {
             }
             Owned::CatchSyscalls(catch) => {
                 let catch = catch.map(|numbers| numbers.into_iter().collect());
-                if let Some(inferior) = self.target.inferior.as_mut() {
+                if let Some(inferior) = self.target.selected_mut() {
                     inferior.set_catch_syscalls(catch.clone());
                 }
                 self.catch_syscalls = catch;
@@ -117,22 +91,26 @@ impl Session<'_> {
             }
             Owned::ThreadList { offset, length } => {
                 if offset == 0 {
-                    self.thread_list = match self.target.inferior.as_mut() {
-                        Some(inferior) => rsp::qxfer::threads_document(
-                            inferior.pid,
-                            &inferior.thread_names(),
-                            self.stub.multiprocess,
-                        )
-                        .into_bytes(),
-                        None => b"<threads>\n</threads>\n".to_vec(),
-                    };
+                    let threads: Vec<_> = self
+                        .target
+                        .tracer
+                        .processes_mut()
+                        .flat_map(|p| {
+                            let pid = p.pid;
+                            p.thread_names()
+                                .into_iter()
+                                .map(move |(tid, name)| (pid, tid, name))
+                        })
+                        .collect();
+                    self.thread_list =
+                        rsp::qxfer::threads_document(&threads, self.stub.multiprocess).into_bytes();
                 }
                 let reply = rsp::qxfer::window_reply(&self.thread_list, offset, length);
                 self.send(&reply);
             }
             Owned::SiginfoRead { offset, length } => {
                 let tid = self.current_tid();
-                let reply = match self.target.inferior.as_ref().map(|i| i.siginfo(tid)) {
+                let reply = match self.target.selected().map(|i| i.siginfo(tid)) {
                     Some(Ok(bytes)) => rsp::qxfer::window_reply(&bytes, offset, length),
                     _ => b"E01".to_vec(),
                 };
@@ -142,8 +120,7 @@ impl Session<'_> {
                 let tid = self.current_tid();
                 let reply = match self
                     .target
-                    .inferior
-                    .as_ref()
+                    .selected()
                     .map(|i| i.write_siginfo(tid, offset, &data))
                 {
                     Some(Ok(n)) => format!("{n:x}"),
@@ -151,44 +128,74 @@ impl Session<'_> {
                 };
                 self.send(reply.as_bytes());
             }
-            Owned::Kill { reply } => {
-                if let Some(inferior) = self.target.inferior.as_mut() {
-                    inferior.kill()?;
-                }
-                if reply {
-                    self.send(b"OK");
-                }
-                if self.config.multi {
-                    self.process_gone(None);
-                } else {
-                    self.end = Some(SessionEnd::Killed);
-                }
-            }
+            Owned::Kill { pid } => self.kill(pid)?,
         }
         Ok(())
     }
 }
 
 impl Session<'_> {
+    /// `D` (gdb's current process) or `D;PID`: let that process run on its
+    /// own. The session ends with the last process unless in extended mode.
+    fn detach(&mut self, pid: Option<i32>) -> Result<()> {
+        let pid = pid.or_else(|| self.target.selected().map(|p| p.pid));
+        let Some(process) = pid.and_then(|pid| self.target.tracer.get_mut(pid)) else {
+            self.send(b"E01");
+            return Ok(());
+        };
+        let pid = process.pid;
+        process.detach()?;
+        crate::say!("Detaching from process {pid}");
+        self.send(b"OK");
+        self.process_gone(pid, None);
+        if self.target.tracer.is_empty() && !self.config.multi {
+            self.end = Some(SessionEnd::Detached);
+        }
+        Ok(())
+    }
+
+    /// `k` (every process, no reply) or `vKill;PID` (that one, reply OK).
+    fn kill(&mut self, pid: Option<i32>) -> Result<()> {
+        let pids = match pid {
+            Some(pid) if self.target.tracer.get(pid).is_none() => {
+                self.send(b"E01");
+                return Ok(());
+            }
+            Some(pid) => vec![pid],
+            None => self.target.tracer.pids(),
+        };
+        for pid in pids {
+            if let Some(process) = self.target.tracer.get_mut(pid) {
+                process.kill()?;
+            }
+            self.process_gone(pid, None);
+        }
+        self.target.tracer.settle()?;
+        if pid.is_some() {
+            self.send(b"OK");
+        }
+        if self.target.tracer.is_empty() && !self.config.multi {
+            self.end = Some(SessionEnd::Killed);
+        }
+        Ok(())
+    }
+
     /// Z0/z0.
     fn sw_breakpoint(&mut self, addr: u64, insert: bool, conditions: &str) {
-        let done = match (self.target.inferior.as_mut(), self.fork_general) {
-            // gdb removes its breakpoints from a fork child before
-            // detaching it: those z0 go to the child's memory.
-            (Some(inferior), Some(child)) if !insert => {
-                inferior.remove_breakpoint_in_fork(child, addr).is_ok()
-            }
-            (Some(inferior), _) if insert => breakpoint_conditions(addr, conditions)
+        // The process of gdb's general thread: after a fork gdb selects
+        // the child to take its breakpoints out of the child's memory.
+        let done = match self.target.selected_mut() {
+            Some(inferior) if insert => breakpoint_conditions(addr, conditions)
                 .is_some_and(|c| inferior.insert_conditional_breakpoint(addr, c).is_ok()),
-            (Some(inferior), _) => inferior.remove_breakpoint(addr).is_ok(),
-            (None, _) => false,
+            Some(inferior) => inferior.remove_breakpoint(addr).is_ok(),
+            None => false,
         };
         self.send(if done { b"OK" } else { b"E01" });
     }
 
     /// Z1/z1. No free debug register is E16 (EINVAL), as gdbstub answers.
     fn hw_breakpoint(&mut self, addr: u64, insert: bool, conditions: &str) -> anyhow::Result<()> {
-        let Some(inferior) = self.target.inferior.as_mut() else {
+        let Some(inferior) = self.target.selected_mut() else {
             self.send(b"E01");
             return Ok(());
         };

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Result};
 
-use super::{Inferior, RunState, Thread};
+use super::{Process, RunState, Thread};
 use crate::ptrace::{self, PtraceError, Tid};
 
 /// The threads of `pid` listed in /proc that are not `known` yet, with
@@ -119,7 +119,7 @@ fn release(seized: &BTreeSet<Tid>) {
 
 /// Seize every thread of `pid` and stop them all. On failure nothing is left
 /// traced.
-pub fn attach(pid: Tid) -> Result<Inferior> {
+pub fn attach(pid: Tid) -> Result<Process> {
     if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
         bail!("Cannot attach to process {pid}: No such process");
     }
@@ -182,7 +182,7 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
         bail!("Cannot attach to process {pid}: No such process");
     }
     let tids: Vec<(Tid, RunState)> = seized.iter().map(|&t| (t, RunState::Running)).collect();
-    let mut inferior = Inferior::from_threads(pid, tids, true)?;
+    let mut inferior = Process::from_threads(pid, tids, true)?;
     // Interrupted above, or auto-attached (which stop on their own): one
     // stop each is coming.
     inferior
@@ -205,7 +205,7 @@ pub fn attach(pid: Tid) -> Result<Inferior> {
 /// /proc/PID/task is read by position, and an untraced thread that exits
 /// during the read makes it skip the thread after it, which is the child
 /// it just made.
-fn seize_late_threads(inferior: &mut Inferior) -> Result<()> {
+fn seize_late_threads(inferior: &mut Process) -> Result<()> {
     let deadline = std::time::Instant::now() + LATE_THREADS_PATIENCE;
     loop {
         let Ok(tasks) = new_live_tasks(inferior.pid, |tid| inferior.threads.contains_key(&tid))
@@ -246,7 +246,7 @@ const LATE_THREADS_PATIENCE: std::time::Duration = std::time::Duration::from_sec
 
 /// Does the kernel count threads in the process that we do not hold?
 /// A leader that left early (a zombie we do not hold) still counts.
-fn untraced_threads_remain(inferior: &Inferior) -> bool {
+fn untraced_threads_remain(inferior: &Process) -> bool {
     let Some(count) = status_field(inferior.pid, "Threads:").and_then(|n| n.parse::<usize>().ok())
     else {
         return false;
@@ -264,7 +264,7 @@ fn sigmask(status: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-impl Inferior {
+impl Process {
     /// A signal already queued for the program when we attached is what
     /// gdb should see first (as with gdbserver's attach, where the program
     /// takes it before the SIGSTOP). Our PTRACE_INTERRUPT stop came first,

@@ -12,7 +12,7 @@
 use anyhow::Result;
 
 use super::registers::PC_AFTER_BREAKPOINT;
-use super::{Inferior, RunState};
+use super::{Process, RunState};
 use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::WaitEvent;
 use crate::ptrace::{self, Tid};
@@ -29,7 +29,7 @@ fn sigtrap_pending(pid: Tid, tid: Tid) -> bool {
         .is_some_and(|mask| mask & (1 << (libc::SIGTRAP - 1)) != 0)
 }
 
-impl Inferior {
+impl Process {
     /// With every thread stopped and our breakpoints already out of
     /// memory: take each queued SIGTRAP that is ours (an int3 that is no
     /// longer there, a single step) off its thread, rewinding the PC past

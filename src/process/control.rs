@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use super::memory::Memory;
 use super::registers;
-use super::{Inferior, ProcessExit, ResumeAction, RunState, StopEvent};
+use super::{Process, ProcessExit, ResumeAction, RunState, StopEvent};
 use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 
@@ -47,7 +47,7 @@ pub enum ResumeOutcome {
     ReportPending,
 }
 
-impl Inferior {
+impl Process {
     /// Restart one stopped thread as `action` says. ESRCH is not an error: the
     /// thread's exit status will arrive through waitpid.
     pub(super) fn resume_thread(
@@ -154,11 +154,10 @@ impl Inferior {
         valid
     }
 
-    /// Carry out gdb's resume: threads with an action do it; the others
-    /// continue when `others_continue` (a wildcard `c`), or stay stopped
-    /// (scheduler locking, gdb's step over a breakpoint).
-    pub fn resume(&mut self, others_continue: bool) -> Result<ResumeOutcome> {
-        let plan: Vec<(Tid, ResumeAction)> = self
+    /// The threads gdb's resume starts, with their actions (taken from
+    /// `Thread::action`); they count as resumed for gdb from now on.
+    pub fn plan_resume(&mut self, others_continue: bool) -> Vec<(Tid, ResumeAction)> {
+        let mut plan: Vec<(Tid, ResumeAction)> = self
             .threads
             .values_mut()
             .filter(|t| t.state == RunState::Stopped)
@@ -170,33 +169,39 @@ impl Inferior {
                 action.map(|a| (t.tid, a))
             })
             .collect();
-        let mut plan = plan;
         self.sort_for_resume(&mut plan);
-
-        let tids: Vec<Tid> = plan.iter().map(|(t, _)| *t).collect();
-        for tid in &tids {
+        for (tid, _) in &plan {
             if let Some(t) = self.threads.get_mut(tid) {
                 t.resumed = true;
             }
         }
-        if tids.iter().any(|&tid| self.pending_is_valid(tid)) {
-            // Keep what gdb asked to deliver for when the thread really runs.
-            for (tid, action) in &plan {
-                if let Some(t) = self.threads.get_mut(tid) {
-                    if action.signal() != 0 && t.pending.is_none() {
-                        t.deferred_signal = action.signal();
-                    }
+        plan
+    }
+
+    /// Does a thread of the plan still owe gdb an event? Then nothing may
+    /// run; what gdb asked to deliver is kept for when the thread runs.
+    pub fn plan_has_pending(&mut self, plan: &[(Tid, ResumeAction)]) -> bool {
+        if !plan.iter().any(|&(tid, _)| self.pending_is_valid(tid)) {
+            return false;
+        }
+        for (tid, action) in plan {
+            if let Some(t) = self.threads.get_mut(tid) {
+                if action.signal() != 0 && t.pending.is_none() {
+                    t.deferred_signal = action.signal();
                 }
             }
-            return Ok(ResumeOutcome::ReportPending);
         }
+        true
+    }
+
+    pub fn carry_out(&mut self, plan: Vec<(Tid, ResumeAction)>) -> Result<()> {
         for (tid, action) in plan {
             self.resume_thread(tid, action, action.signal())?;
         }
         if std::mem::take(&mut self.missed_exit) {
             self.drain_all()?;
         }
-        Ok(ResumeOutcome::Running)
+        Ok(())
     }
 
     /// Start with the threads after the one last reported: resuming in
@@ -209,7 +214,7 @@ impl Inferior {
 
     /// PTRACE_INTERRUPT every thread that runs and has none on its way.
     /// A thread already gone counts as interrupted: its exit status comes.
-    pub(super) fn interrupt_running(&mut self) -> Result<()> {
+    pub(crate) fn interrupt_running(&mut self) -> Result<()> {
         for thread in self.threads.values_mut() {
             if thread.state != RunState::Stopped {
                 interrupt(thread)?;
@@ -272,7 +277,7 @@ impl Inferior {
             if self.exit.is_some() || self.threads.values().all(|t| t.state == RunState::Stopped) {
                 return Ok(());
             }
-            match wait::block_any().context("waitpid")? {
+            match self.next_event(true).context("waitpid")? {
                 Waited::Event(tid, event) => self.handle_wait(tid, event)?,
                 Waited::Nothing => {}
                 Waited::NoChildren => {
@@ -308,18 +313,32 @@ impl Inferior {
         self.drain(Drain::All)
     }
 
+    /// The next status of one of our threads: a deferred one first, then
+    /// from the kernel. Statuses of other processes' threads (and of fork
+    /// children not adopted yet) are deferred for the tracer.
+    pub(crate) fn next_event(&self, blocking: bool) -> std::io::Result<Waited> {
+        if let Some((tid, event)) = wait::take_deferred_matching(|tid| self.owns(tid)) {
+            return Ok(Waited::Event(tid, event));
+        }
+        loop {
+            match wait::from_kernel(blocking)? {
+                Waited::Event(tid, event) if !self.owns(tid) => wait::defer(tid, event),
+                other => return Ok(other),
+            }
+        }
+    }
+
     fn quiescent(&self) -> bool {
         // No thread left but no exit yet: the leader's final status (it
         // left early as a zombie) is still to come.
         !self.threads.is_empty()
-            && self.fork_children.is_empty()
             && self.early_stops.is_empty()
             && self.threads.values().all(|t| t.state == RunState::Stopped)
     }
 
     fn drain(&mut self, until: Drain) -> Result<()> {
         loop {
-            match wait::poll_any().context("waitpid")? {
+            match self.next_event(false).context("waitpid")? {
                 Waited::Event(tid, event) => {
                     self.handle_wait(tid, event)?;
                     let done = match until {
@@ -395,7 +414,7 @@ impl Inferior {
     }
 
     /// All-stop: once a stop is reported, gdb sees every thread stopped.
-    fn all_stopped_for_gdb(&mut self) {
+    pub(crate) fn all_stopped_for_gdb(&mut self) {
         self.threads.values_mut().for_each(|t| t.resumed = false);
     }
 
@@ -428,11 +447,10 @@ impl Inferior {
         if self.exit.is_some() {
             return Ok(());
         }
-        self.release_held_forks(true);
         // SAFETY: plain kill(2) on our tracee's pid.
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         while self.exit.is_none() {
-            match wait::block_any().context("waitpid after SIGKILL")? {
+            match self.next_event(true).context("waitpid after SIGKILL")? {
                 Waited::Event(
                     tid,
                     event @ (WaitEvent::Exited { .. } | WaitEvent::Killed { .. }),
@@ -459,7 +477,6 @@ impl Inferior {
             return Ok(());
         }
         self.stop_all()?;
-        self.release_held_forks(false);
         self.memory.remove_all_breakpoints(&mut self.breakpoints);
         self.discard_queued_traps()?;
         for thread in self.threads.values() {
@@ -474,21 +491,6 @@ impl Inferior {
         }
         self.threads.clear();
         Ok(())
-    }
-
-    /// Fork children still held for gdb when the session ends: killed with
-    /// the process, or detached (breakpoints removed) when we detach.
-    fn release_held_forks(&mut self, kill: bool) {
-        for (child, _) in std::mem::take(&mut self.held_forks) {
-            if kill {
-                wait::kill_and_reap(child);
-            } else {
-                for (addr, original) in self.breakpoints.originals() {
-                    let _ = Memory::open(child).and_then(|m| m.write_raw(addr, &original));
-                }
-                let _ = ptrace::detach(child, 0);
-            }
-        }
     }
 
     pub(super) fn reopen_after_exec(&mut self) -> Result<()> {

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use rgdbserver_arch::x86_64 as arch;
 use rgdbserver_arch::TargetDescription;
 
-use super::{Inferior, Thread};
+use super::{Process, Thread};
 use crate::linux::x86_64 as conv;
 use crate::ptrace::{self, PtraceResult, Tid};
 
@@ -52,7 +52,7 @@ fn xstate(thread: &mut Thread) -> PtraceResult<&mut Vec<u8>> {
     thread.xstate.as_mut().ok_or(ptrace::PtraceError::Gone)
 }
 
-impl Inferior {
+impl Process {
     pub fn pc(&mut self, tid: Tid) -> Result<u64> {
         Ok(gpr(self.thread_mut(tid)?)?.rip)
     }

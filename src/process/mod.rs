@@ -40,7 +40,7 @@ pub enum ProcessExit {
     Killed(i32),
 }
 
-pub struct Inferior {
+pub struct Process {
     pub pid: Tid,
     pub threads: BTreeMap<Tid, Thread>,
     memory: Memory,
@@ -54,10 +54,12 @@ pub struct Inferior {
     pub last_reported: Tid,
     /// True while stop-all is draining: internal events leave threads stopped.
     pub(super) stopping: bool,
-    /// First stops of tids not known yet (their clone/fork event is late).
+    /// First stops of new threads not known yet (their clone event is late).
     early_stops: BTreeSet<Tid>,
-    /// Fork children announced but not stopped yet: tid -> is_vfork.
-    fork_children: BTreeMap<Tid, bool>,
+    /// Children this process forked (pid, is_vfork) since the tracer last
+    /// looked: the tracer holds them as processes of their own or lets
+    /// them go (see `crate::tracer`).
+    pub(crate) new_children: Vec<(Tid, bool)>,
     /// A resume found a thread gone (ESRCH): drain waitpid fully.
     missed_exit: bool,
     /// State for choosing among threads with events.
@@ -74,9 +76,6 @@ pub struct Inferior {
     pub report_thread_exits: bool,
     /// Threads gone since the last report, with their exit codes.
     pub(crate) exited_threads: Vec<(Tid, i32)>,
-    /// Fork children held stopped until gdb detaches them.
-    /// (child pid -> it is a vfork child, sharing the parent's memory)
-    held_forks: BTreeMap<Tid, bool>,
     /// Hardware breakpoints and watchpoints (x86 debug registers).
     debug_registers: watchpoints::DebugRegisters,
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
@@ -87,10 +86,10 @@ pub struct Inferior {
     conditions: BTreeMap<(BreakpointType, u64), Vec<crate::agent_expr::AgentExpr>>,
 }
 
-impl Inferior {
+impl Process {
     /// The inferior for a program we launched, stopped at its exec stop.
-    pub fn launched(pid: Tid) -> Result<Inferior> {
-        let mut inferior = Inferior::from_threads(pid, vec![(pid, RunState::Stopped)], false)?;
+    pub fn launched(pid: Tid) -> Result<Process> {
+        let mut inferior = Process::from_threads(pid, vec![(pid, RunState::Stopped)], false)?;
         inferior.describe_registers()?;
         Ok(inferior)
     }
@@ -112,14 +111,14 @@ impl Inferior {
         pid: Tid,
         threads: Vec<(Tid, RunState)>,
         attached: bool,
-    ) -> Result<Inferior> {
+    ) -> Result<Process> {
         let memory = Memory::open(pid)?;
         let desc = registers::placeholder();
         let threads = threads
             .into_iter()
             .map(|(tid, state)| (tid, Thread::new(tid, state)))
             .collect();
-        Ok(Inferior {
+        Ok(Process {
             pid,
             threads,
             memory,
@@ -130,7 +129,7 @@ impl Inferior {
             last_reported: pid,
             stopping: false,
             early_stops: BTreeSet::new(),
-            fork_children: BTreeMap::new(),
+            new_children: Vec::new(),
             missed_exit: false,
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
             pass_signals: [false; 256],
@@ -140,8 +139,40 @@ impl Inferior {
             report_forks: false,
             report_thread_exits: false,
             exited_threads: Vec::new(),
-            held_forks: BTreeMap::new(),
         })
+    }
+
+    /// A child `parent` just forked, stopped at its first stop: one thread,
+    /// the one that forked; gdb's settings and the register description
+    /// carried over. A fork child's memory is a copy of the parent's, with
+    /// our breakpoint bytes in it, so it starts with the parent's table;
+    /// a vfork child shares the parent's memory, whose breakpoints stay the
+    /// parent's. The kernel does not copy debug registers; gdb believes
+    /// the child has the parent's (as gdbserver arranges), so the child
+    /// gets them on its first resume.
+    pub fn forked(child: Tid, parent: &Process, is_vfork: bool) -> Result<Process> {
+        let mut process =
+            Process::from_threads(child, vec![(child, RunState::Stopped)], parent.attached)?;
+        process.desc = parent.desc.clone();
+        if !is_vfork {
+            process.breakpoints = parent.breakpoints.clone();
+            process.conditions = parent.conditions.clone();
+        }
+        process.debug_registers = parent.debug_registers.clone();
+        process.pass_signals = parent.pass_signals;
+        process.catch_syscalls = parent.catch_syscalls.clone();
+        process.report_forks = parent.report_forks;
+        process.report_thread_exits = parent.report_thread_exits;
+        Ok(process)
+    }
+
+    /// A status of `tid` is this process's business: one of its threads,
+    /// its leader (whose final status comes after its threads are gone), or
+    /// a new thread whose clone event has not come yet.
+    pub fn owns(&self, tid: Tid) -> bool {
+        tid == self.pid
+            || self.threads.contains_key(&tid)
+            || crate::ptrace::wait::thread_group_of(tid) == Some(self.pid)
     }
 
     pub fn is_alive(&self) -> bool {
@@ -235,7 +266,7 @@ impl Inferior {
         self.memory.remove_breakpoint(&mut self.breakpoints, addr)
     }
 
-    fn breakpoint_originals(&self) -> Vec<(u64, Vec<u8>)> {
+    pub(crate) fn breakpoint_originals(&self) -> Vec<(u64, Vec<u8>)> {
         self.breakpoints.originals()
     }
 
@@ -274,39 +305,6 @@ impl Inferior {
         // A SIGTRAP may be our own breakpoint or step: never pass it blindly.
         signal != libc::SIGTRAP
             && self.pass_signals[rgdbserver_arch::signals::gdb_from_linux(signal) as usize]
-    }
-
-    pub fn is_held_fork(&self, pid: Tid) -> bool {
-        self.held_forks.contains_key(&pid)
-    }
-
-    /// gdb's z0 aimed at a held fork child: put back, in the child's copy of
-    /// memory, the original bytes of our breakpoint at `addr`.
-    pub fn remove_breakpoint_in_fork(&self, child: Tid, addr: u64) -> Result<()> {
-        if self.held_forks.get(&child) == Some(&true) {
-            // A vfork child shares the parent's memory: writing there would
-            // remove the parent's breakpoint behind our back. gdb removes
-            // the parent's own breakpoints itself while the child runs.
-            return Ok(());
-        }
-        let original = self
-            .breakpoint_originals()
-            .into_iter()
-            .find(|(a, _)| *a == addr)
-            .map(|(_, bytes)| bytes);
-        if let Some(bytes) = original {
-            Memory::open(child)?.write_raw(addr, &bytes)?;
-        }
-        Ok(())
-    }
-
-    /// gdb's `D;PID` for a held fork child: let it run on its own.
-    pub fn detach_fork(&mut self, child: Tid) -> Result<()> {
-        self.held_forks.remove(&child);
-        match ptrace::detach(child, 0) {
-            Ok(()) | Err(ptrace::PtraceError::Gone) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub fn has_breakpoint(&self, addr: u64) -> bool {

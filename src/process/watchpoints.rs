@@ -11,7 +11,7 @@ use rgdbserver_arch::x86_64::debugregs::{
     aligned_pieces, dr7_bits, DebugKind, DR6_SLOT_MASK, SLOTS, USER_DEBUGREG_OFFSET,
 };
 
-use super::{Inferior, StopEvent};
+use super::{Process, StopEvent};
 use crate::ptrace::{self, PtraceResult, Tid};
 
 /// One debug register in use: the piece it watches and the gdb request
@@ -24,7 +24,7 @@ struct Slot {
     request: (u64, usize, DebugKind),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DebugRegisters {
     slots: [Option<Slot>; SLOTS],
     /// Bumped on every change; threads remember the one they were given.
@@ -96,7 +96,7 @@ fn debugreg_offset(n: usize) -> usize {
     USER_DEBUGREG_OFFSET + n * 8
 }
 
-impl Inferior {
+impl Process {
     /// Z1/Z2/Z4: false when the debug registers are all taken.
     pub fn insert_hw(&mut self, addr: u64, len: usize, kind: DebugKind) -> bool {
         self.debug_registers.insert(addr, len, kind)

@@ -11,10 +11,10 @@
 
 use anyhow::{Context, Result};
 
-use super::{Inferior, ResumeAction, RunState, StopEvent};
+use super::{Process, ResumeAction, RunState, StopEvent};
 use crate::agent_expr::{AgentContext, AgentExpr};
 use crate::ptrace::si_code::{TRAP_HWBKPT, TRAP_TRACE};
-use crate::ptrace::wait::{self, WaitEvent, Waited};
+use crate::ptrace::wait::{WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 use rgdbserver_arch::x86_64::debugregs::DebugKind;
 
@@ -22,7 +22,7 @@ use rgdbserver_arch::x86_64::debugregs::DebugKind;
 /// sees it, our breakpoints hidden) and the registers of the thread that
 /// hit the breakpoint.
 struct HitContext<'a> {
-    inferior: &'a mut Inferior,
+    inferior: &'a mut Process,
     tid: Tid,
 }
 
@@ -63,7 +63,7 @@ pub enum BreakpointType {
     Hardware,
 }
 
-impl Inferior {
+impl Process {
     /// gdb's Z0 for `addr` with its condition list (empty: unconditional,
     /// which is what gdb sends once any breakpoint there has no condition).
     /// A Z0 for a breakpoint already inserted replaces its conditions.
@@ -210,7 +210,7 @@ impl Inferior {
             }
             // Any thread may report (a SIGKILL from outside wakes them all);
             // only `tid` runs, so anything else simply stays stopped.
-            match wait::block_any().context("waitpid")? {
+            match self.next_event(true).context("waitpid")? {
                 Waited::Event(t, WaitEvent::SignalStop { signal })
                     if t == tid && signal == libc::SIGTRAP =>
                 {

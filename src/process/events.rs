@@ -8,14 +8,13 @@
 
 use anyhow::Result;
 
-use super::memory::Memory;
 use super::registers::PC_AFTER_BREAKPOINT;
-use super::{BreakpointType, Inferior, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
+use super::{BreakpointType, Process, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
 use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
 use crate::ptrace::{self, PtraceError, Tid};
 
-impl Inferior {
+impl Process {
     /// Apply one wait status to the thread it belongs to.
     pub fn handle_wait(&mut self, tid: Tid, event: WaitEvent) -> Result<()> {
         log::debug!("wait: {tid} {event:?}");
@@ -42,73 +41,12 @@ impl Inferior {
         })
     }
 
-    /// A stop from a tid we do not know: a new thread or a fork child whose
-    /// first stop came before its creator's PTRACE_EVENT_CLONE/FORK. Which
-    /// one is decided when that event arrives.
+    /// A stop from a tid we do not know: a new thread whose first stop came
+    /// before its creator's PTRACE_EVENT_CLONE. (A fork child is a process
+    /// of its own: the tracer keeps its early stop.)
     fn first_stop_of_unknown(&mut self, tid: Tid) -> Result<()> {
-        match self.fork_children.remove(&tid) {
-            Some(is_vfork) => self.release_fork_child(tid, is_vfork),
-            None => {
-                self.early_stops.insert(tid);
-                Ok(())
-            }
-        }
-    }
-
-    /// gdb handles forks itself (it offered fork-events): keep the child
-    /// stopped for it (gdb removes its breakpoints from the child, then
-    /// detaches it with `D;PID`) and report the fork on the parent.
-    fn hold_fork_child(&mut self, parent: Tid, child: Tid, is_vfork: bool) -> Result<()> {
-        if !self.early_stops.remove(&child) {
-            // Its first stop is imminent (auto-attached children start with
-            // PTRACE_EVENT_STOP); it must be stopped before gdb detaches it.
-            loop {
-                match crate::ptrace::wait::block_on(child)? {
-                    crate::ptrace::wait::Waited::Event(
-                        _,
-                        WaitEvent::Exited { .. } | WaitEvent::Killed { .. },
-                    )
-                    | crate::ptrace::wait::Waited::NoChildren => {
-                        return self.resume_internal(parent)
-                    }
-                    crate::ptrace::wait::Waited::Event(..) => break,
-                    crate::ptrace::wait::Waited::Nothing => {}
-                }
-            }
-        }
-        self.held_forks.insert(child, is_vfork);
-        self.thread_mut(parent)?.pending = Some(if is_vfork {
-            StopEvent::Vfork { child }
-        } else {
-            StopEvent::Fork { child }
-        });
+        self.early_stops.insert(tid);
         Ok(())
-    }
-
-    /// We do not follow forks: the child leaves with our breakpoints removed
-    /// from its copy of memory (a vfork child shares the parent's memory, so
-    /// its breakpoints stay) and runs on its own, as gdb's default
-    /// detach-on-fork would have it.
-    fn release_fork_child(&mut self, child: Tid, is_vfork: bool) -> Result<()> {
-        if !is_vfork {
-            match Memory::open(child) {
-                Ok(mem) => {
-                    for (addr, original) in self.breakpoint_originals() {
-                        if let Err(e) = mem.write_raw(addr, &original) {
-                            log::warn!(
-                                "fork child {child}: cannot remove breakpoint at {addr:#x}: {e}"
-                            );
-                        }
-                    }
-                }
-                Err(e) => log::warn!("fork child {child}: {e}"),
-            }
-        }
-        log::debug!("detaching fork child {child}");
-        match ptrace::detach(child, 0) {
-            Ok(()) | Err(PtraceError::Gone) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
     }
 
     fn thread_gone(&mut self, tid: Tid, how: ProcessExit) -> Result<()> {
@@ -229,15 +167,19 @@ impl Inferior {
                 self.resume_internal(tid)
             }
             WaitEvent::Event(kind @ (PtraceEvent::Fork | PtraceEvent::Vfork)) => {
+                // The tracer takes the child from `new_children`: held for
+                // gdb as a process of its own when gdb takes fork events,
+                // else let go with our breakpoints removed.
                 let child = ptrace::event_msg(tid)? as Tid;
                 let is_vfork = kind == PtraceEvent::Vfork;
+                self.new_children.push((child, is_vfork));
                 if self.report_forks {
-                    return self.hold_fork_child(tid, child, is_vfork);
-                }
-                if self.early_stops.remove(&child) {
-                    self.release_fork_child(child, is_vfork)?;
-                } else {
-                    self.fork_children.insert(child, is_vfork);
+                    self.thread_mut(tid)?.pending = Some(if is_vfork {
+                        StopEvent::Vfork { child }
+                    } else {
+                        StopEvent::Fork { child }
+                    });
+                    return Ok(());
                 }
                 self.resume_internal(tid)
             }

@@ -15,7 +15,7 @@ use std::os::unix::fs::FileExt;
 use crate::ptrace::Tid;
 
 /// Inserted software breakpoints: address -> the original bytes under them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Breakpoints {
     inserted: BTreeMap<u64, Vec<u8>>,
 }

@@ -8,10 +8,10 @@
 use anyhow::Result;
 
 use super::control::interrupt;
-use super::{Inferior, Report, ResumeAction, RunState, StopEvent};
+use super::{Process, Report, ResumeAction, RunState, StopEvent};
 use crate::ptrace::Tid;
 
-impl Inferior {
+impl Process {
     /// Resume the given threads (stopped in gdb's view) as each action says.
     /// A thread with an event still pending stays stopped: the event is
     /// reported by the next `take_stop_reports`, as gdbserver does.
