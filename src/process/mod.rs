@@ -1,6 +1,9 @@
-//! The traced process and the policies around it (all-stop here and in
+//! One traced process and the policies around it (all-stop here and in
 //! `control`, non-stop in `non_stop`): its threads, their pending events,
-//! memory and breakpoints, registers, and its lifecycle.
+//! memory and breakpoints, registers, and its lifecycle. The tracer
+//! (`crate::tracer`) holds every process and routes wait statuses to them;
+//! a process's own waiting loops take only its threads' statuses and defer
+//! the rest.
 //!
 //! Invariants (while gdb talks to a stopped program, "all-stop"; in
 //! non-stop mode they hold per thread gdb believes stopped):

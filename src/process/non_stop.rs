@@ -1,7 +1,7 @@
 //! Non-stop mode: gdb resumes and stops threads one by one, and each stop
 //! is reported as it happens while the other threads run on.
 //!
-//! The all-stop invariants of `inferior` hold per thread here: a thread gdb
+//! The all-stop invariants of `process` hold per thread here: a thread gdb
 //! resumed (`resumed`) reports its next event and is then stopped in gdb's
 //! view; a thread gdb believes stopped never runs. Stop-all is not used.
 
