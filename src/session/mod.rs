@@ -478,18 +478,22 @@ impl<'a> Session<'a> {
             }
             Report::ProcessExit(exit) => {
                 let text = stop_reply::process_exit(pid, exit, multiprocess);
-                let others = tracer.pids().into_iter().find(|&p| p != pid);
-                let reason = match others.and_then(|p| tracer.get(p)?.thread_ids().next()) {
+                let survivor = tracer
+                    .processes()
+                    .filter(|p| p.pid != pid)
+                    .find_map(|p| p.thread_ids().next())
+                    .and_then(to_gdb_tid);
+                let reason = match survivor {
                     // Others live on (fork children gdb holds): gdbstub
                     // must not take this for the end of the session.
-                    Some(tid) if to_gdb_tid(tid).is_some() => {
+                    Some(tid) => {
                         self.process_gone(pid, Some(exit));
                         MultiThreadStopReason::SignalWithThread {
-                            tid: to_gdb_tid(tid).unwrap_or(gdbstub::common::Tid::MIN),
+                            tid,
                             signal: Signal(0),
                         }
                     }
-                    _ => match exit {
+                    None => match exit {
                         ProcessExit::Exited(code) => MultiThreadStopReason::Exited(code as u8),
                         ProcessExit::Killed(sig) => MultiThreadStopReason::Terminated(Signal(
                             rgdbserver_arch::signals::gdb_from_linux(sig),
