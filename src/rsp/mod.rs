@@ -74,12 +74,17 @@ pub enum Owned {
     CtrlC,
     /// `QThreadEvents:1|0`: report thread exits (`w`) or not.
     ThreadEvents(bool),
+    /// `qC`: gdb's current thread, with its process (gdbstub's answer
+    /// pairs one process's pid with another's thread after a second
+    /// vAttach).
+    CurrentThread,
 }
 
 /// Recognise the packets this layer owns.
 pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
+        b"qC" => Some(Owned::CurrentThread),
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
         p if p.starts_with(b"D;") => Some(Owned::Detach(

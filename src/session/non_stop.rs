@@ -25,7 +25,8 @@ pub(super) struct NonStop {
     /// Stops gdb has not acknowledged; the first was sent (as a
     /// notification or as the reply to `?` or `vStopped`).
     queue: VecDeque<QueuedStop>,
-    /// The process exit went out: the process has nothing more to report.
+    /// The last process's exit went out (not `--multi`): nothing more
+    /// to report; the session ends when gdb hangs up.
     exit_reported: bool,
 }
 
@@ -47,15 +48,12 @@ impl Session<'_> {
     /// `QNonStop:1|0`.
     pub(super) fn set_non_stop(&mut self, on: bool) -> Result<()> {
         if !on && self.non_stop.enabled {
-            // Back to all-stop: every thread stopped, as gdb now expects.
-            if let Some(inferior) = self.target.selected_mut() {
-                if inferior.is_alive() {
-                    inferior.stop_all()?;
-                }
-                inferior
-                    .threads
-                    .values_mut()
-                    .for_each(|t| t.resumed = false);
+            // Back to all-stop: every thread of every process stopped, as
+            // gdb now expects.
+            let tracer = &mut self.target.tracer;
+            tracer.stop_all()?;
+            for process in tracer.processes_mut() {
+                process.threads.values_mut().for_each(|t| t.resumed = false);
             }
             self.non_stop.queue.clear();
         }
@@ -64,26 +62,34 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// `?` in non-stop mode: a stop for every thread that is stopped, the
-    /// first as the reply, the others through `vStopped`.
+    /// `?` in non-stop mode: a stop for every thread that is stopped, in
+    /// every process, the first as the reply, the others through
+    /// `vStopped`. The selected process comes first: gdb makes the first
+    /// stop's thread current.
     pub(super) fn non_stop_status(&mut self) -> Result<()> {
         self.non_stop.queue.clear();
         let multiprocess = self.stub.multiprocess;
         let exec_events = self.exec_events;
-        if let Some(inferior) = self.target.selected_mut() {
-            if let Some(exit) = inferior.exit {
-                let text = stop_reply::process_exit(inferior.pid, exit, multiprocess);
+        let mut pids = self.target.tracer.pids();
+        let selected = self.target.selected().map(|p| p.pid);
+        pids.sort_by_key(|&pid| Some(pid) != selected);
+        for pid in pids {
+            let Some(process) = self.target.tracer.get_mut(pid) else {
+                continue;
+            };
+            if let Some(exit) = process.exit {
+                let text = stop_reply::process_exit(pid, exit, multiprocess);
                 self.non_stop
                     .queue
                     .push_back(QueuedStop { tid: None, text });
-            } else {
-                for (tid, event) in inferior.stopped_threads_for_gdb() {
-                    let text = thread_stop_text(inferior, tid, event, multiprocess, exec_events);
-                    self.non_stop.queue.push_back(QueuedStop {
-                        tid: Some(tid),
-                        text,
-                    });
-                }
+                continue;
+            }
+            for (tid, event) in process.stopped_threads_for_gdb() {
+                let text = thread_stop_text(process, tid, event, multiprocess, exec_events);
+                self.non_stop.queue.push_back(QueuedStop {
+                    tid: Some(tid),
+                    text,
+                });
             }
         }
         self.send_queue_head();
@@ -118,63 +124,75 @@ impl Session<'_> {
         self.non_stop.queue.push_back(QueuedStop { tid, text });
     }
 
-    /// `vCont` in non-stop mode: resume or stop the threads it names; the
-    /// others keep doing what they do. Replies OK; stops follow as
-    /// notifications.
+    /// `vCont` in non-stop mode: resume or stop the threads it names, in
+    /// whichever process they are; the others keep doing what they do.
+    /// Replies OK; stops follow as notifications.
     pub(super) fn non_stop_vcont(&mut self, payload: &[u8]) -> Result<()> {
         let Some(actions) = vcont::parse(payload) else {
             self.send(b"E01");
             return Ok(());
         };
-        let Some(inferior) = self.target.selected_mut() else {
-            self.send(b"E01");
-            return Ok(());
-        };
-        let pid = inferior.pid;
-        let mut plan = Vec::new();
-        let mut stops = Vec::new();
-        for thread in inferior.threads.values() {
-            let Some(&(action, _)) = actions
-                .iter()
-                .find(|(_, spec)| spec.matches(pid, thread.tid))
-            else {
+        for pid in self.target.tracer.pids() {
+            let Some(process) = self.target.tracer.get_mut(pid) else {
                 continue;
             };
-            let resume = match action {
-                VContAction::Stop => {
-                    stops.push(thread.tid);
+            let mut plan = Vec::new();
+            let mut stops = Vec::new();
+            for thread in process.threads.values() {
+                let Some(&(action, _)) = actions
+                    .iter()
+                    .find(|(_, spec)| spec.matches(pid, thread.tid))
+                else {
                     continue;
+                };
+                let resume = match action {
+                    VContAction::Stop => {
+                        stops.push(thread.tid);
+                        continue;
+                    }
+                    VContAction::Resume(resume) => resume,
+                };
+                // Stopped in gdb's view, or parked (see
+                // `stopped_threads_for_gdb`): nothing to report, not running.
+                let startable = thread.state == RunState::Stopped
+                    && (!thread.resumed || thread.pending.is_none());
+                if startable && !self.non_stop.is_queued(thread.tid) {
+                    plan.push((thread.tid, resume));
                 }
-                VContAction::Resume(resume) => resume,
-            };
-            // Stopped in gdb's view, or parked (see
-            // `stopped_threads_for_gdb`): nothing to report, not running.
-            let startable =
-                thread.state == RunState::Stopped && (!thread.resumed || thread.pending.is_none());
-            if startable && !self.non_stop.is_queued(thread.tid) {
-                plan.push((thread.tid, resume));
+            }
+            if plan.is_empty() && stops.is_empty() {
+                continue;
+            }
+            process.resume_threads(plan)?;
+            for tid in stops {
+                process.request_stop(tid, StopEvent::Stopped)?;
             }
         }
-        inferior.resume_threads(plan)?;
-        for tid in stops {
-            inferior.request_stop(tid, StopEvent::Stopped)?;
-        }
+        self.target.tracer.settle()?;
         self.send(b"OK");
         self.report_non_stop_events()
     }
 
     /// `vCtrlC` (or a 0x03 byte) in non-stop mode: stop one running thread
-    /// with SIGINT, the leader when it runs (the kernel would pick it for
-    /// a SIGINT to the process).
+    /// with SIGINT, in gdb's selected process if one of its threads runs,
+    /// else in the first process that runs; the leader when it runs (the
+    /// kernel would pick it for a SIGINT to the process).
     pub(super) fn non_stop_interrupt(&mut self, reply: bool) -> Result<()> {
-        if let Some(inferior) = self.target.selected_mut() {
-            let running = |tid: &Tid| inferior.threads.get(tid).is_some_and(|t| t.resumed);
-            let target = [inferior.pid]
+        let mut pids = self.target.tracer.pids();
+        let selected = self.target.selected().map(|p| p.pid);
+        pids.sort_by_key(|&pid| Some(pid) != selected);
+        for pid in pids {
+            let Some(process) = self.target.tracer.get_mut(pid) else {
+                continue;
+            };
+            let running = |tid: &Tid| process.threads.get(tid).is_some_and(|t| t.resumed);
+            let target = [process.pid]
                 .into_iter()
                 .find(running)
-                .or_else(|| inferior.threads.keys().copied().find(running));
+                .or_else(|| process.threads.keys().copied().find(running));
             if let Some(tid) = target {
-                inferior.request_stop(tid, StopEvent::Interrupted)?;
+                process.request_stop(tid, StopEvent::Interrupted)?;
+                break;
             }
         }
         if reply {
@@ -183,56 +201,57 @@ impl Session<'_> {
         self.report_non_stop_events()
     }
 
-    /// Should the loop wait for the program as well as for gdb?
+    /// Should the loop wait for the programs as well as for gdb?
     pub(super) fn non_stop_waits(&self) -> bool {
         self.non_stop.enabled
             && !self.non_stop.exit_reported
-            && self.target.selected().is_some_and(|i| {
-                i.exit.is_some() || i.threads.values().any(|t| t.state != RunState::Stopped)
+            && self.target.tracer.processes().any(|p| {
+                p.exit.is_some() || p.threads.values().any(|t| t.state != RunState::Stopped)
             })
     }
 
-    /// Tell gdb of every stop that happened (after waitpid, or after a
-    /// resume found events pending).
+    /// Tell gdb of every stop that happened in any process (after waitpid,
+    /// or after a resume found events pending).
     pub(super) fn report_non_stop_events(&mut self) -> Result<()> {
         if !self.non_stop.enabled || self.non_stop.exit_reported {
             return Ok(());
         }
         let multiprocess = self.stub.multiprocess;
         let exec_events = self.exec_events;
-        let Some(inferior) = self.target.selected_mut() else {
-            return Ok(());
-        };
-        let pid = inferior.pid;
         let mut stops = Vec::new();
-        // Threads that left (before the process exit, if it came).
-        for (tid, code) in std::mem::take(&mut inferior.exited_threads) {
-            let text = stop_reply::thread_exit(pid, tid, code, multiprocess);
-            stops.push((Some(tid), text));
-        }
-        let mut exit = None;
-        for report in inferior.take_stop_reports()? {
-            match report {
-                Report::Stop { tid, event } => {
-                    let text = thread_stop_text(inferior, tid, event, multiprocess, exec_events);
-                    stops.push((Some(tid), text));
-                }
-                Report::ProcessExit(how) => {
-                    exit = Some(how);
-                    stops.push((None, stop_reply::process_exit(pid, how, multiprocess)));
+        let mut exits = Vec::new();
+        for process in self.target.tracer.processes_mut() {
+            let pid = process.pid;
+            // Threads that left (before the process exit, if it came).
+            for (tid, code) in std::mem::take(&mut process.exited_threads) {
+                let text = stop_reply::thread_exit(pid, tid, code, multiprocess);
+                stops.push((Some(tid), text));
+            }
+            for report in process.take_stop_reports()? {
+                match report {
+                    Report::Stop { tid, event } => {
+                        let text = thread_stop_text(process, tid, event, multiprocess, exec_events);
+                        stops.push((Some(tid), text));
+                    }
+                    Report::ProcessExit(how) => {
+                        exits.push((pid, how));
+                        stops.push((None, stop_reply::process_exit(pid, how, multiprocess)));
+                    }
                 }
             }
         }
+        // Fork children announced by the stops above become processes.
+        self.target.tracer.settle()?;
         for (tid, text) in stops {
             self.push_stop(tid, text);
         }
-        if let Some(exit) = exit {
-            self.non_stop.exit_reported = true;
-            if self.config.multi {
+        for (pid, exit) in exits {
+            let last = self.target.tracer.pids() == [pid];
+            if self.config.multi || !last {
                 self.process_gone(pid, Some(exit));
-                self.non_stop.exit_reported = false;
             } else {
-                // gdb closes the connection once it has the exit.
+                // gdb closes the connection once it has the last exit.
+                self.non_stop.exit_reported = true;
                 self.exited = Some(exit);
             }
         }

@@ -14,10 +14,11 @@ impl Session<'_> {
             Owned::NonStop(on) => self.set_non_stop(on)?,
             Owned::VStopped => self.vstopped(),
             Owned::ThreadEvents(on) => {
+                // gdb's setting, not one process's (as gdbserver keeps it).
                 self.thread_events = on;
-                if let Some(inferior) = self.target.selected_mut() {
-                    inferior.report_thread_exits = on;
-                    inferior.exited_threads.clear();
+                for process in self.target.tracer.processes_mut() {
+                    process.report_thread_exits = on;
+                    process.exited_threads.clear();
                 }
                 self.send(b"OK");
             }
@@ -35,8 +36,8 @@ impl Session<'_> {
             Owned::Run { program, args } => self.run_program(program, args)?,
             Owned::Attach { pid } => self.attach_process(pid)?,
             Owned::PassSignals(gdb_signals) => {
-                if let Some(inferior) = self.target.selected_mut() {
-                    inferior.set_pass_signals(&gdb_signals);
+                for process in self.target.tracer.processes_mut() {
+                    process.set_pass_signals(&gdb_signals);
                 }
                 self.pass_signals = gdb_signals;
                 self.send(b"OK");
@@ -129,6 +130,18 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
             }
             Owned::Kill { pid } => self.kill(pid)?,
+            Owned::CurrentThread => {
+                let tid = self.current_tid();
+                let reply = match self.target.tracer.owner_of(tid) {
+                    Some(pid) => format!(
+                        "QC{}",
+                        rsp::stop_reply::thread_id(pid, tid, self.stub.multiprocess)
+                    ),
+                    // No process: gdb keeps the thread it knows.
+                    None => "E01".to_string(),
+                };
+                self.send(reply.as_bytes());
+            }
         }
         Ok(())
     }
