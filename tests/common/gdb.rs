@@ -241,6 +241,23 @@ pub fn run_gdb_at_with<S: AsRef<str>>(
     BackgroundGdb::spawn(cmd).finish_within(timeout)
 }
 
+/// gdb on `target extended-remote 127.0.0.1:PORT` (a `--multi` server),
+/// `settings` as `-iex` (before the connection), `file` loaded.
+pub fn run_gdb_extended<S: AsRef<str>>(
+    port: u16,
+    file: &Path,
+    settings: &[&str],
+    cmds: &[S],
+    timeout: Duration,
+) -> GdbOutput {
+    let target = OsString::from(format!("target extended-remote 127.0.0.1:{port}"));
+    let mut cmd = gdb_command(&target, cmds, Some(file));
+    for setting in settings {
+        cmd.arg("-iex").arg(setting);
+    }
+    BackgroundGdb::spawn(cmd).finish_within(timeout)
+}
+
 /// gdb with the server in stdio mode: `target remote | SERVER - PROG ARGS`.
 /// The inferior (PID from the server's `created` line) is killed afterwards
 /// if it is somehow still running.

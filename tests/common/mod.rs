@@ -10,6 +10,7 @@
 //!   [`run_gdb_stdio`], [`BackgroundGdb`]) and reading what it printed;
 //! - `programs.rs`: compiling the C programs in `tests/programs/`;
 //! - `result_run.rs`: a program under a server, with its result file;
+//! - `multi.rs`: [`MultiServer`], a `--multi` server for extended-remote;
 //! - `attach.rs`: programs under a logging parent and servers attached to them;
 //! - `process.rs`: watched child processes and their captured output;
 //! - `procfs.rs`: what /proc says about a process;
@@ -35,6 +36,7 @@ mod attach;
 mod checks;
 mod fs;
 mod gdb;
+mod multi;
 mod process;
 mod procfs;
 mod programs;
@@ -45,8 +47,8 @@ mod server;
 // Every test file uses only some of these: unused re-exports are expected.
 #[allow(unused_imports)]
 pub use self::{
-    attach::*, checks::*, fs::*, gdb::*, process::*, procfs::*, programs::*, result_run::*,
-    server::*,
+    attach::*, checks::*, fs::*, gdb::*, multi::*, process::*, procfs::*, programs::*,
+    result_run::*, server::*,
 };
 
 use std::time::Duration;
