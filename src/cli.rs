@@ -14,6 +14,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use anyhow::{anyhow, bail, Result};
 use clap::Parser;
 
+use crate::ptrace::Pid;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rgdbserver",
@@ -102,7 +104,7 @@ pub enum Mode {
         args: Vec<OsString>,
     },
     Attach {
-        pid: i32,
+        pid: Pid,
     },
     Multi,
 }
@@ -128,7 +130,7 @@ impl Cli {
                 .ok()
                 .filter(|p| *p > 0)
                 .ok_or_else(|| anyhow!("Bad process ID: {}", pid.to_string_lossy()))?;
-            Mode::Attach { pid }
+            Mode::Attach { pid: Pid::new(pid) }
         } else if let Some((program, args)) = rest.split_first() {
             Mode::Launch {
                 program: program.clone(),
@@ -174,7 +176,7 @@ mod tests {
     fn attach_may_follow_comm() {
         let cli = Cli::parse_from(["rgdbserver", "--once", ":0", "--attach", "42"]);
         let (_, mode) = cli.comm_and_mode().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(mode, Mode::Attach { pid: 42 });
+        assert_eq!(mode, Mode::Attach { pid: Pid::new(42) });
     }
 
     #[test]

@@ -55,8 +55,8 @@ impl ExecFile for DebugTarget {
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
         let pid = match (pid, self.selected()) {
-            (Some(p), _) => p.get() as i32,
-            (None, Some(i)) => i.pid,
+            (Some(p), _) => p.get(),
+            (None, Some(i)) => i.pid.raw() as usize,
             (None, None) => return Err(TargetError::Errno(1)),
         };
         let path =

@@ -12,12 +12,12 @@ mod extended;
 mod files;
 mod monitor;
 
-use gdbstub::common::{Pid, Tid as GdbTid};
+use gdbstub::common::{Pid as GdbPid, Tid as GdbTid};
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::Target;
 
 use crate::process::Process;
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 use crate::tracer::Tracer;
 use arch::LinuxX86_64;
 
@@ -26,12 +26,12 @@ pub struct DebugTarget {
     pub tracer: Tracer,
     /// The process gdb's general thread (`Hg`) belongs to: memory,
     /// breakpoints and files are about it.
-    pub general_pid: Option<Tid>,
+    pub general_pid: Option<Pid>,
     /// Set by gdbstub's resume: whether threads without an action continue.
     pub others_continue: bool,
     /// The process a wildcard continue is limited to (`vCont;c:pPID.-1`,
     /// which gdbstub reads as every thread): set by the packet layer.
-    pub continue_scope: Option<Tid>,
+    pub continue_scope: Option<Pid>,
     /// The last resume actually started threads (false: a pending event is
     /// to be reported at once).
     pub resumed: bool,
@@ -74,15 +74,17 @@ impl DebugTarget {
 }
 
 pub fn to_gdb_tid(tid: Tid) -> Option<GdbTid> {
-    GdbTid::new(usize::try_from(tid).ok()?)
+    GdbTid::new(usize::try_from(tid.raw()).ok()?)
 }
 
+/// gdbstub's thread id as ours; one beyond any kernel tid (PID_MAX_LIMIT
+/// is 2^22) becomes one no thread has.
 pub fn from_gdb_tid(tid: GdbTid) -> Tid {
-    tid.get() as Tid
+    Tid::new(i32::try_from(tid.get()).unwrap_or(i32::MAX))
 }
 
-pub fn to_gdb_pid(pid: Tid) -> Option<Pid> {
-    Pid::new(usize::try_from(pid).ok()?)
+pub fn to_gdb_pid(pid: Pid) -> Option<GdbPid> {
+    GdbPid::new(usize::try_from(pid.raw()).ok()?)
 }
 
 impl Target for DebugTarget {

@@ -12,19 +12,20 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Result};
 
 use super::{Process, RunState, Thread};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 /// The threads of `pid` listed in /proc that are not `known` yet, with
 /// zombies left out (a zombie leader cannot be seized and never stops).
 /// Known threads are skipped before their stat file is read: the listing
 /// repeats until it settles, and each pass would re-read every thread.
-fn new_live_tasks(pid: Tid, known: impl Fn(Tid) -> bool) -> std::io::Result<Vec<Tid>> {
+fn new_live_tasks(pid: Pid, known: impl Fn(Tid) -> bool) -> std::io::Result<Vec<Tid>> {
     let mut tids = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         let Some(tid) = entry?
             .file_name()
             .to_str()
-            .and_then(|s| s.parse::<Tid>().ok())
+            .and_then(|s| s.parse::<i32>().ok())
+            .map(Tid::new)
         else {
             continue;
         };
@@ -45,26 +46,28 @@ fn new_live_tasks(pid: Tid, known: impl Fn(Tid) -> bool) -> std::io::Result<Vec<
     Ok(tids)
 }
 
-fn status_field(pid: Tid, field: &str) -> Option<String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+/// A field of /proc/ID/status, for a process or one of its threads (the
+/// kernel lists threads under /proc too).
+fn status_field(id: impl std::fmt::Display, field: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{id}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix(field).map(|v| v.trim().to_string()))
 }
 
-fn process_name(pid: Tid) -> String {
+fn process_name(pid: Pid) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "?".into())
 }
 
 /// Explain an EPERM from PTRACE_SEIZE in the user's terms.
-fn why_not_permitted(pid: Tid) -> String {
-    if let Some(tracer) = status_field(pid, "TracerPid:").and_then(|t| t.parse::<Tid>().ok()) {
+fn why_not_permitted(pid: Pid) -> String {
+    if let Some(tracer) = status_field(pid, "TracerPid:").and_then(|t| t.parse::<i32>().ok()) {
         if tracer != 0 {
             return format!(
                 "it is already traced by process {tracer} ({})",
-                process_name(tracer)
+                process_name(Pid::new(tracer))
             );
         }
     }
@@ -119,12 +122,12 @@ fn release(seized: &BTreeSet<Tid>) {
 
 /// Seize every thread of `pid` and stop them all. On failure nothing is left
 /// traced.
-pub fn attach(pid: Tid) -> Result<Process> {
+pub fn attach(pid: Pid) -> Result<Process> {
     if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
         bail!("Cannot attach to process {pid}: No such process");
     }
     // SAFETY: getpid has no failure mode.
-    if pid == unsafe { libc::getpid() } {
+    if pid.raw() == unsafe { libc::getpid() } {
         bail!("Cannot attach to process {pid}: that is rgdbserver itself");
     }
     let mut seized: BTreeSet<Tid> = BTreeSet::new();
@@ -251,7 +254,7 @@ fn untraced_threads_remain(inferior: &Process) -> bool {
     else {
         return false;
     };
-    let zombie_leader = usize::from(!inferior.threads.contains_key(&inferior.pid));
+    let zombie_leader = usize::from(!inferior.threads.contains_key(&inferior.pid.leader()));
     count > inferior.threads.len() + zombie_leader
 }
 

@@ -429,7 +429,7 @@ impl Process {
         // resumed it. Under scheduler locking it must be a thread gdb
         // resumed, or gdb's next `continue` would run the wrong one.
         let resumed = |tid: &Tid| self.threads.get(tid).is_some_and(|t| t.resumed);
-        let tid = [self.pid, self.last_reported]
+        let tid = [self.pid.leader(), self.last_reported]
             .into_iter()
             .find(resumed)
             .or_else(|| self.threads.keys().copied().find(resumed))
@@ -448,7 +448,7 @@ impl Process {
             return Ok(());
         }
         // SAFETY: plain kill(2) on our tracee's pid.
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        unsafe { libc::kill(self.pid.raw(), libc::SIGKILL) };
         while self.exit.is_none() {
             match self.next_event(true).context("waitpid after SIGKILL")? {
                 Waited::Event(
@@ -499,7 +499,7 @@ impl Process {
         // The kernel clears debug registers on exec.
         self.debug_registers.clear();
         self.memory = Memory::open(self.pid)?;
-        self.desc = registers::describe(self.pid)?;
+        self.desc = registers::describe(self.pid.leader())?;
         Ok(())
     }
 }

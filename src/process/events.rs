@@ -12,7 +12,7 @@ use super::registers::PC_AFTER_BREAKPOINT;
 use super::{BreakpointType, Process, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
 use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 impl Process {
     /// Apply one wait status to the thread it belongs to.
@@ -51,14 +51,14 @@ impl Process {
 
     fn thread_gone(&mut self, tid: Tid, how: ProcessExit) -> Result<()> {
         let known = self.threads.remove(&tid).is_some();
-        if known && tid != self.pid && self.report_thread_exits {
+        if known && tid != self.pid.leader() && self.report_thread_exits {
             let code = match how {
                 ProcessExit::Exited(code) => code,
                 ProcessExit::Killed(_) => 0,
             };
             self.exited_threads.push((tid, code));
         }
-        if tid == self.pid {
+        if tid == self.pid.leader() {
             // The leader's status comes last: the whole process is gone.
             self.threads.clear();
             self.exit = Some(how);
@@ -75,7 +75,7 @@ impl Process {
     fn reap_leader(&mut self) -> Result<()> {
         use crate::ptrace::wait::{block_on, Waited};
         while self.exit.is_none() {
-            match block_on(self.pid)? {
+            match block_on(self.pid.leader())? {
                 Waited::Event(_, WaitEvent::Exited { code }) => {
                     self.exit = Some(ProcessExit::Exited(code));
                 }
@@ -143,7 +143,7 @@ impl Process {
             }
             WaitEvent::SyscallStop => self.syscall_stop(tid, interrupted),
             WaitEvent::Event(PtraceEvent::Clone) => {
-                let new_tid = ptrace::event_msg(tid)? as Tid;
+                let new_tid = Tid::new(ptrace::event_msg(tid)? as i32);
                 if self.threads.contains_key(&new_tid) {
                     // Known already (found in /proc while attaching): its
                     // state is tracked; do not reset it.
@@ -170,7 +170,7 @@ impl Process {
                 // The tracer takes the child from `new_children`: held for
                 // gdb as a process of its own when gdb takes fork events,
                 // else let go with our breakpoints removed.
-                let child = ptrace::event_msg(tid)? as Tid;
+                let child = Pid::new(ptrace::event_msg(tid)? as i32);
                 let is_vfork = kind == PtraceEvent::Vfork;
                 self.new_children.push((child, is_vfork));
                 if self.report_forks {
@@ -190,7 +190,9 @@ impl Process {
                 self.thread_mut(tid)?.pending = Some(StopEvent::VforkDone);
                 Ok(())
             }
-            WaitEvent::Event(PtraceEvent::Exit) if tid == self.pid && self.threads.len() > 1 => {
+            WaitEvent::Event(PtraceEvent::Exit)
+                if tid == self.pid.leader() && self.threads.len() > 1 =>
+            {
                 // The leader leaves (pthread_exit) while others live on: it
                 // becomes a zombie that never stops again, so it must not be
                 // waited for or listed. Its final status, when the last
@@ -250,7 +252,7 @@ impl Process {
     /// first stop is an event for gdb.
     fn exec_stop(&mut self, tid: Tid) -> Result<()> {
         self.handle_exec(tid)?;
-        let thread = self.thread_mut(self.pid)?;
+        let thread = self.thread_mut(self.pid.leader())?;
         thread.stop_signal = None;
         thread.pending = Some(StopEvent::Exec);
         Ok(())
@@ -357,8 +359,10 @@ impl Process {
     /// names the thread that really called exec, whose state (resumed by
     /// gdb, its last action) the new leader inherits.
     fn handle_exec(&mut self, tid: Tid) -> Result<()> {
-        let pid = self.pid;
-        let former = ptrace::event_msg(tid).map(|t| t as Tid).unwrap_or(tid);
+        let pid = self.pid.leader();
+        let former = ptrace::event_msg(tid)
+            .map(|t| Tid::new(t as i32))
+            .unwrap_or(tid);
         let mut leader = self
             .threads
             .remove(&former)

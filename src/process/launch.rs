@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::ptrace::wait::{self, PtraceEvent, WaitEvent, Waited};
-use crate::ptrace::{self, Tid};
+use crate::ptrace::{self, Pid};
 
 pub struct LaunchOptions {
     pub program: OsString,
@@ -75,7 +75,7 @@ fn pipe_cloexec() -> Result<(i32, i32)> {
 }
 
 /// Fork, seize and exec the program; returns its pid, stopped at the exec stop.
-pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
+pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
     let path = resolve_program(&opts.program)?;
     let c_path =
         CString::new(path.as_os_str().as_bytes()).context("program name has a NUL byte")?;
@@ -118,7 +118,8 @@ pub fn launch(opts: &LaunchOptions) -> Result<Tid> {
         libc::close(release_r);
         libc::close(err_w);
     }
-    let seized = ptrace::seize(pid, ptrace::LAUNCH_OPTIONS);
+    let pid = Pid::new(pid);
+    let seized = ptrace::seize(pid.leader(), ptrace::LAUNCH_OPTIONS);
     // SAFETY: closing the write end releases the child (it reads EOF).
     unsafe { libc::close(release_w) };
     if let Err(e) = seized {
@@ -207,9 +208,10 @@ unsafe fn child_exec(
 }
 
 /// Wait for the child's exec stop; pass on anything else it gets before.
-fn wait_for_exec(pid: Tid) -> Result<()> {
+fn wait_for_exec(pid: Pid) -> Result<()> {
+    let leader = pid.leader();
     loop {
-        match wait::block_on(pid).context("waitpid on the new process")? {
+        match wait::block_on(leader).context("waitpid on the new process")? {
             Waited::Event(_, WaitEvent::Event(PtraceEvent::Exec)) => return Ok(()),
             Waited::Event(_, WaitEvent::Exited { code }) => {
                 bail!("the new process exited with status {code} before exec")
@@ -218,10 +220,10 @@ fn wait_for_exec(pid: Tid) -> Result<()> {
                 bail!("the new process was killed by signal {signal} before exec")
             }
             Waited::Event(_, WaitEvent::SignalStop { signal }) => {
-                ptrace::cont(pid, signal).context("PTRACE_CONT before exec")?
+                ptrace::cont(leader, signal).context("PTRACE_CONT before exec")?
             }
             Waited::Event(_, WaitEvent::GroupStop { .. }) | Waited::Event(_, _) => {
-                ptrace::cont(pid, 0).context("PTRACE_CONT before exec")?
+                ptrace::cont(leader, 0).context("PTRACE_CONT before exec")?
             }
             Waited::Nothing => {}
             Waited::NoChildren => bail!("the new process vanished before exec"),

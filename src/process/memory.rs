@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use crate::ptrace::Tid;
+use crate::ptrace::Pid;
 
 /// Inserted software breakpoints: address -> the original bytes under them.
 #[derive(Debug, Default, Clone)]
@@ -53,7 +53,7 @@ pub struct Memory {
 }
 
 impl Memory {
-    pub fn open(pid: Tid) -> io::Result<Memory> {
+    pub fn open(pid: Pid) -> io::Result<Memory> {
         let path = format!("/proc/{pid}/mem");
         let file = std::fs::OpenOptions::new()
             .read(true)

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
 
-use crate::ptrace::{self, Tid};
+use crate::ptrace::{self, Pid, Tid};
 pub use control::{Report, ResumeOutcome};
 use memory::{Breakpoints, Memory};
 pub use thread::{ResumeAction, RunState, StopEvent, Thread};
@@ -44,7 +44,7 @@ pub enum ProcessExit {
 }
 
 pub struct Process {
-    pub pid: Tid,
+    pub pid: Pid,
     pub threads: BTreeMap<Tid, Thread>,
     memory: Memory,
     breakpoints: Breakpoints,
@@ -62,7 +62,7 @@ pub struct Process {
     /// Children this process forked (pid, is_vfork) since the tracer last
     /// looked: the tracer holds them as processes of their own or lets
     /// them go (see `crate::tracer`).
-    pub(crate) new_children: Vec<(Tid, bool)>,
+    pub(crate) new_children: Vec<(Pid, bool)>,
     /// A resume found a thread gone (ESRCH): drain waitpid fully.
     missed_exit: bool,
     /// State for choosing among threads with events.
@@ -91,16 +91,17 @@ pub struct Process {
 
 impl Process {
     /// The inferior for a program we launched, stopped at its exec stop.
-    pub fn launched(pid: Tid) -> Result<Process> {
-        let mut inferior = Process::from_threads(pid, vec![(pid, RunState::Stopped)], false)?;
+    pub fn launched(pid: Pid) -> Result<Process> {
+        let leader = pid.leader();
+        let mut inferior = Process::from_threads(pid, vec![(leader, RunState::Stopped)], false)?;
         inferior.describe_registers()?;
         Ok(inferior)
     }
 
     /// Work out the register set (target description) from a stopped thread.
     pub fn describe_registers(&mut self) -> Result<()> {
-        let tid = if self.has_thread(self.pid) {
-            self.pid
+        let tid = if self.has_thread(self.pid.leader()) {
+            self.pid.leader()
         } else {
             *self.threads.keys().next().context("no thread left")?
         };
@@ -111,7 +112,7 @@ impl Process {
     /// Bookkeeping for a traced process; the register description is a
     /// placeholder until `describe_registers` runs on a stopped thread.
     pub fn from_threads(
-        pid: Tid,
+        pid: Pid,
         threads: Vec<(Tid, RunState)>,
         attached: bool,
     ) -> Result<Process> {
@@ -129,12 +130,12 @@ impl Process {
             desc,
             exit: None,
             attached,
-            last_reported: pid,
+            last_reported: pid.leader(),
             stopping: false,
             early_stops: BTreeSet::new(),
             new_children: Vec::new(),
             missed_exit: false,
-            random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid as u64),
+            random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid.raw() as u64),
             pass_signals: [false; 256],
             catch_syscalls: None,
             conditions: BTreeMap::new(),
@@ -153,9 +154,10 @@ impl Process {
     /// parent's. The kernel does not copy debug registers; gdb believes
     /// the child has the parent's (as gdbserver arranges), so the child
     /// gets them on its first resume.
-    pub fn forked(child: Tid, parent: &Process, is_vfork: bool) -> Result<Process> {
+    pub fn forked(child: Pid, parent: &Process, is_vfork: bool) -> Result<Process> {
+        let leader = child.leader();
         let mut process =
-            Process::from_threads(child, vec![(child, RunState::Stopped)], parent.attached)?;
+            Process::from_threads(child, vec![(leader, RunState::Stopped)], parent.attached)?;
         process.desc = parent.desc.clone();
         if !is_vfork {
             process.breakpoints = parent.breakpoints.clone();
@@ -173,7 +175,7 @@ impl Process {
     /// its leader (whose final status comes after its threads are gone), or
     /// a new thread whose clone event has not come yet.
     pub fn owns(&self, tid: Tid) -> bool {
-        tid == self.pid
+        tid == self.pid.leader()
             || self.threads.contains_key(&tid)
             || crate::ptrace::wait::thread_group_of(tid) == Some(self.pid)
     }

@@ -115,7 +115,12 @@ impl Process {
     pub fn stopped_threads_for_gdb(&mut self) -> Vec<(Tid, StopEvent)> {
         let current = match self.threads.contains_key(&self.last_reported) {
             true => self.last_reported,
-            false => self.threads.keys().next().copied().unwrap_or(self.pid),
+            false => self
+                .threads
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(self.pid.leader()),
         };
         let attached = self.attached;
         let tids: Vec<Tid> = self.threads.keys().copied().collect();

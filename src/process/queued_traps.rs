@@ -15,10 +15,10 @@ use super::registers::PC_AFTER_BREAKPOINT;
 use super::{Process, RunState};
 use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::WaitEvent;
-use crate::ptrace::{self, Tid};
+use crate::ptrace::{self, Pid, Tid};
 
 /// Does /proc say this thread has a SIGTRAP of its own pending?
-fn sigtrap_pending(pid: Tid, tid: Tid) -> bool {
+fn sigtrap_pending(pid: Pid, tid: Tid) -> bool {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
         return false;
     };

@@ -5,7 +5,7 @@
 //! `Stopped` (cleared on every resume); `pending` holds at most one reportable
 //! event, which is reported before the thread runs again.
 
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunState {
@@ -75,12 +75,12 @@ pub enum StopEvent {
     },
     /// The thread forked; the child is held stopped for gdb.
     Fork {
-        child: Tid,
+        child: Pid,
     },
     /// The thread vforked: the child (held for gdb) shares its memory until
     /// it execs or exits, which `VforkDone` reports.
     Vfork {
-        child: Tid,
+        child: Pid,
     },
     VforkDone,
     /// A hardware breakpoint (Z1) was reached.

@@ -9,8 +9,7 @@ pub mod wait;
 
 use std::fmt;
 
-/// A kernel thread id (also the pid for a thread-group leader).
-pub type Tid = i32;
+pub use crate::ids::{Pid, Tid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PtraceError {
@@ -78,7 +77,7 @@ fn request(
     let rc = unsafe {
         libc::ptrace(
             req,
-            tid,
+            tid.raw(),
             addr as *mut libc::c_void,
             data as *mut libc::c_void,
         )

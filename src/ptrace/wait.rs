@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use super::Tid;
+use super::{Pid, Tid};
 
 /// What a ptrace event stop (status >> 16) announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +91,15 @@ pub enum Waited {
     NoChildren,
 }
 
-fn wait_raw(pid: Tid, flags: i32) -> std::io::Result<Waited> {
+/// waitpid(2) on `who`: a tid (with __WALL, any thread), or -1 for any.
+fn wait_raw(who: i32, flags: i32) -> std::io::Result<Waited> {
     loop {
         let mut status = 0;
         // SAFETY: plain syscall writing into a local integer.
-        let rc = unsafe { libc::waitpid(pid, &mut status, flags | libc::__WALL) };
-        log::trace!("waitpid({pid}, {flags:#x}) = {rc}, status {status:#x}");
+        let rc = unsafe { libc::waitpid(who, &mut status, flags | libc::__WALL) };
+        log::trace!("waitpid({who}, {flags:#x}) = {rc}, status {status:#x}");
         if rc > 0 {
-            return Ok(Waited::Event(rc, decode(status)));
+            return Ok(Waited::Event(Tid::new(rc), decode(status)));
         }
         if rc == 0 {
             return Ok(Waited::Nothing);
@@ -159,37 +160,38 @@ pub fn from_kernel(blocking: bool) -> std::io::Result<Waited> {
 /// The process (thread group) a thread belongs to, from /proc; None when
 /// it is gone. For a status from a tid we do not know yet: a new thread of
 /// a process we trace, or a fork child (its own thread group).
-pub fn thread_group_of(tid: Tid) -> Option<Tid> {
+pub fn thread_group_of(tid: Tid) -> Option<Pid> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("Tgid:"))
         .and_then(|value| value.trim().parse().ok())
+        .map(Pid::new)
 }
 
 /// Block until this particular thread reports (a deferred status of it
 /// first).
-pub fn block_on(pid: Tid) -> std::io::Result<Waited> {
-    match take_deferred(pid) {
-        Some(event) => Ok(Waited::Event(pid, event)),
-        None => wait_raw(pid, 0),
+pub fn block_on(tid: Tid) -> std::io::Result<Waited> {
+    match take_deferred(tid) {
+        Some(event) => Ok(Waited::Event(tid, event)),
+        None => wait_raw(tid.raw(), 0),
     }
 }
 
 /// Kill a tracee we own with SIGKILL and reap its final status, so that
 /// nothing (no stopped process, no zombie) is left behind. For a launch or
 /// a fork child that failed before it became a process we debug.
-pub fn kill_and_reap(pid: Tid) {
+pub fn kill_and_reap(pid: Pid) {
     // SAFETY: kill(2) on our own tracee.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    unsafe { libc::kill(pid.raw(), libc::SIGKILL) };
     loop {
-        match wait_raw(pid, 0) {
+        match wait_raw(pid.raw(), 0) {
             Ok(Waited::Event(_, WaitEvent::Exited { .. } | WaitEvent::Killed { .. }))
             | Ok(Waited::NoChildren)
             | Err(_) => return,
             // A stop queued before the kill: let it go on dying.
             Ok(Waited::Event(..)) => {
-                let _ = super::cont(pid, 0);
+                let _ = super::cont(pid.leader(), 0);
             }
             Ok(Waited::Nothing) => {}
         }
@@ -199,7 +201,7 @@ pub fn kill_and_reap(pid: Tid) {
 /// Reap one status of `tid`, whatever it is (undoing a partial attach: the
 /// stop of our interrupt before PTRACE_DETACH).
 pub fn reap_one(tid: Tid) {
-    let _ = wait_raw(tid, 0);
+    let _ = wait_raw(tid.raw(), 0);
 }
 
 #[cfg(test)]

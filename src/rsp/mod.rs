@@ -10,17 +10,21 @@ pub mod framing;
 pub mod qxfer;
 pub mod stop_reply;
 pub mod stub;
+pub mod thread_id;
 pub mod vcont;
+
+use crate::ptrace::Pid;
 
 /// A packet the layer answers itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {
     /// `?`: report why the target is stopped.
     StopReason,
-    /// `D` or `D;pid` (the pid, when given).
-    Detach(Option<i32>),
+    /// `D` or `D;pid` (the pid, when given; a malformed one is -1, which
+    /// names no process).
+    Detach(Option<Pid>),
     /// `k` (every process, no reply) or `vKill;pid` (that process, reply OK).
-    Kill { pid: Option<i32> },
+    Kill { pid: Option<Pid> },
     /// `qXfer:threads:read::OFFSET,LENGTH`.
     ThreadList { offset: usize, length: usize },
     /// `qXfer:siginfo:read::OFFSET,LENGTH` (`$_siginfo`).
@@ -33,7 +37,7 @@ pub enum Owned {
         args: Vec<Vec<u8>>,
     },
     /// `vAttach;PID`.
-    Attach { pid: i32 },
+    Attach { pid: Pid },
     /// `QDisableRandomization:0|1`, for the next vRun.
     DisableRandomization(bool),
     /// `QPassSignals:SIG;SIG;...` (gdb numbers, hex).
@@ -87,18 +91,9 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"qC" => Some(Owned::CurrentThread),
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
-        p if p.starts_with(b"D;") => Some(Owned::Detach(
-            std::str::from_utf8(&p[2..])
-                .ok()
-                .and_then(|s| i32::from_str_radix(s, 16).ok()),
-        )),
+        p if p.starts_with(b"D;") => Some(Owned::Detach(Some(parse_pid(&p[2..])))),
         p if p.starts_with(b"vKill;") => Some(Owned::Kill {
-            pid: Some(
-                std::str::from_utf8(&p[6..])
-                    .ok()
-                    .and_then(|pid| i32::from_str_radix(pid, 16).ok())
-                    .unwrap_or(-1),
-            ),
+            pid: Some(parse_pid(&p[6..])),
         }),
         p if p.starts_with(b"qXfer:threads:read:") => {
             let req = qxfer::parse_read(p)?;
@@ -123,7 +118,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         p if p.starts_with(b"vAttach;") => {
             let pid = std::str::from_utf8(&p[b"vAttach;".len()..]).ok()?;
             Some(Owned::Attach {
-                pid: i32::from_str_radix(pid, 16).ok()?,
+                pid: Pid::new(i32::from_str_radix(pid, 16).ok()?),
             })
         }
         p if p.starts_with(b"QPassSignals:") => Some(Owned::PassSignals(parse_signal_list(
@@ -331,22 +326,14 @@ pub fn unescape(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The process of an `H` packet's `pPID.TID`, if it names one.
-pub fn parse_thread_pid(text: &[u8]) -> Option<i32> {
-    let text = std::str::from_utf8(text).ok()?;
-    let (pid, _) = text.strip_prefix('p')?.split_once('.')?;
-    i32::from_str_radix(pid, 16).ok().filter(|&p| p > 0)
-}
-
-/// The thread of an `H` packet or `thread:` field: `p1f.20` or `20`; `0`
-/// and `-1` (any, all) name no particular thread.
-pub fn parse_thread_id(text: &[u8]) -> Option<i32> {
-    let text = std::str::from_utf8(text).ok()?;
-    let tid = match text.strip_prefix('p') {
-        Some(rest) => rest.split_once('.').map(|(_, t)| t).unwrap_or(rest),
-        None => text,
-    };
-    i32::from_str_radix(tid, 16).ok().filter(|&t| t > 0)
+/// The hex pid of `D;PID` or `vKill;PID`; -1 (no process) when malformed,
+/// so that the reply is an error rather than acting on gdb's current one.
+fn parse_pid(text: &[u8]) -> Pid {
+    let pid = std::str::from_utf8(text)
+        .ok()
+        .and_then(|s| i32::from_str_radix(s, 16).ok())
+        .filter(|&p| p > 0);
+    Pid::new(pid.unwrap_or(-1))
 }
 
 #[cfg(test)]
@@ -356,24 +343,31 @@ mod tests {
     #[test]
     fn recognises_owned_packets() {
         assert_eq!(owned(b"?"), Some(Owned::StopReason));
-        assert_eq!(owned(b"D;1a2b"), Some(Owned::Detach(Some(0x1a2b))));
+        assert_eq!(
+            owned(b"D;1a2b"),
+            Some(Owned::Detach(Some(Pid::new(0x1a2b))))
+        );
+        assert_eq!(owned(b"D;zz"), Some(Owned::Detach(Some(Pid::new(-1)))));
         assert_eq!(owned(b"D"), Some(Owned::Detach(None)));
         assert_eq!(
             owned(b"vKill;1a2b"),
-            Some(Owned::Kill { pid: Some(0x1a2b) })
+            Some(Owned::Kill {
+                pid: Some(Pid::new(0x1a2b))
+            })
         );
-        assert_eq!(owned(b"vKill;zz"), Some(Owned::Kill { pid: Some(-1) }));
+        assert_eq!(
+            owned(b"vKill;zz"),
+            Some(Owned::Kill {
+                pid: Some(Pid::new(-1))
+            })
+        );
         assert_eq!(owned(b"k"), Some(Owned::Kill { pid: None }));
         assert_eq!(owned(b"g"), None);
         assert_eq!(owned(b"Detach"), None);
     }
 
     #[test]
-    fn parses_thread_ids_and_siginfo_writes() {
-        assert_eq!(parse_thread_id(b"p1f.20"), Some(0x20));
-        assert_eq!(parse_thread_id(b"20"), Some(0x20));
-        assert_eq!(parse_thread_id(b"p1f.-1"), None);
-        assert_eq!(parse_thread_id(b"0"), None);
+    fn parses_siginfo_writes() {
         assert_eq!(
             owned(b"qXfer:siginfo:write::8:a}]b"),
             Some(Owned::SiginfoWrite {
@@ -516,7 +510,10 @@ mod tests {
             })
         );
         assert_eq!(owned(b"vRun;zz"), None);
-        assert_eq!(owned(b"vAttach;1f"), Some(Owned::Attach { pid: 31 }));
+        assert_eq!(
+            owned(b"vAttach;1f"),
+            Some(Owned::Attach { pid: Pid::new(31) })
+        );
         assert_eq!(
             owned(b"QDisableRandomization:0"),
             Some(Owned::DisableRandomization(false))

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::stop_reply::thread_id;
-use crate::ptrace::Tid;
+use super::thread_id;
+use crate::ptrace::{Pid, Tid};
 
 /// A parsed read request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +67,13 @@ fn xml_escape(text: &str, out: &mut String) {
 
 /// `<threads>` with every live thread and its name, as gdbserver sends it.
 /// The thread list of every process: (pid, tid, name) in gdb's order.
-pub fn threads_document(threads: &[(Tid, Tid, Option<String>)], multiprocess: bool) -> String {
+pub fn threads_document(threads: &[(Pid, Tid, Option<String>)], multiprocess: bool) -> String {
     let mut doc = String::from("<threads>\n");
     for (pid, tid, name) in threads {
         let _ = write!(
             doc,
             "<thread id=\"{}\"",
-            thread_id(*pid, *tid, multiprocess)
+            thread_id::format(*pid, *tid, multiprocess)
         );
         if let Some(name) = name {
             doc.push_str(" name=\"");
@@ -118,10 +118,10 @@ mod tests {
     fn thread_document_names_and_ids() {
         let doc = threads_document(
             &[
-                (0x10, 0x10, Some("main".into())),
-                (0x10, 0x11, Some("a<b".into())),
-                (0x10, 0x12, None),
-                (0x20, 0x20, None),
+                (Pid::new(0x10), Tid::new(0x10), Some("main".into())),
+                (Pid::new(0x10), Tid::new(0x11), Some("a<b".into())),
+                (Pid::new(0x10), Tid::new(0x12), None),
+                (Pid::new(0x20), Tid::new(0x20), None),
             ],
             true,
         );

@@ -9,12 +9,13 @@ use std::fmt::Write;
 
 use rgdbserver_arch::signals::gdb_from_linux;
 
+use super::thread_id;
 use crate::process::{ProcessExit, StopEvent};
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 
 /// Everything a `T` reply needs, gathered by the caller.
 pub struct ThreadStop<'a> {
-    pub pid: Tid,
+    pub pid: Pid,
     pub tid: Tid,
     pub event: StopEvent,
     /// (regnum, little-endian value) pairs.
@@ -43,14 +44,6 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
     }
 }
 
-pub fn thread_id(pid: Tid, tid: Tid, multiprocess: bool) -> String {
-    if multiprocess {
-        format!("p{pid:x}.{tid:x}")
-    } else {
-        format!("{tid:x}")
-    }
-}
-
 pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     let mut s = format!("T{:02x}", gdb_signal(stop.event));
     for (regnum, value) in stop.expedited {
@@ -63,16 +56,24 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     let _ = write!(
         s,
         "thread:{};",
-        thread_id(stop.pid, stop.tid, stop.multiprocess)
+        thread_id::format(stop.pid, stop.tid, stop.multiprocess)
     );
     match (stop.event, stop.exec_path) {
         (StopEvent::SwBreakpoint { .. }, _) => s.push_str("swbreak:;"),
         (StopEvent::HwBreakpoint, _) => s.push_str("hwbreak:;"),
         (StopEvent::Fork { child }, _) => {
-            let _ = write!(s, "fork:{};", thread_id(child, child, stop.multiprocess));
+            let _ = write!(
+                s,
+                "fork:{};",
+                thread_id::format(child, child.leader(), stop.multiprocess)
+            );
         }
         (StopEvent::Vfork { child }, _) => {
-            let _ = write!(s, "vfork:{};", thread_id(child, child, stop.multiprocess));
+            let _ = write!(
+                s,
+                "vfork:{};",
+                thread_id::format(child, child.leader(), stop.multiprocess)
+            );
         }
         (StopEvent::VforkDone, _) => s.push_str("vforkdone:;"),
         (StopEvent::Watch { kind, addr }, _) => {
@@ -101,11 +102,15 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
 }
 
 /// `w` (QThreadEvents): one thread exited with `code`, the process lives on.
-pub fn thread_exit(pid: Tid, tid: Tid, code: i32, multiprocess: bool) -> String {
-    format!("w{:x};{}", code & 0xff, thread_id(pid, tid, multiprocess))
+pub fn thread_exit(pid: Pid, tid: Tid, code: i32, multiprocess: bool) -> String {
+    format!(
+        "w{:x};{}",
+        code & 0xff,
+        thread_id::format(pid, tid, multiprocess)
+    )
 }
 
-pub fn process_exit(pid: Tid, exit: ProcessExit, multiprocess: bool) -> String {
+pub fn process_exit(pid: Pid, exit: ProcessExit, multiprocess: bool) -> String {
     let mut s = match exit {
         ProcessExit::Exited(code) => format!("W{:02x}", code & 0xff),
         ProcessExit::Killed(signal) => format!("X{:02x}", gdb_from_linux(signal)),
@@ -124,8 +129,8 @@ mod tests {
     fn breakpoint_reply_has_registers_thread_and_reason() {
         let regs = [(6, 0x10), (7, 0x7fff_0000), (16, 0x5555_5555_5143)];
         let s = thread_stop(&ThreadStop {
-            pid: 0x148c,
-            tid: 0x148d,
+            pid: Pid::new(0x148c),
+            tid: Tid::new(0x148d),
             event: StopEvent::SwBreakpoint {
                 pc: 0x5555_5555_5143,
             },
@@ -142,8 +147,8 @@ mod tests {
     #[test]
     fn exec_reply_names_the_new_program() {
         let s = thread_stop(&ThreadStop {
-            pid: 0x10,
-            tid: 0x10,
+            pid: Pid::new(0x10),
+            tid: Tid::new(0x10),
             event: StopEvent::Exec,
             expedited: &[],
             multiprocess: true,
@@ -163,11 +168,11 @@ mod tests {
         );
         assert_eq!(gdb_signal(StopEvent::Interrupted), 2);
         assert_eq!(
-            process_exit(0x10, ProcessExit::Exited(3), true),
+            process_exit(Pid::new(0x10), ProcessExit::Exited(3), true),
             "W03;process:10"
         );
         assert_eq!(
-            process_exit(0x10, ProcessExit::Killed(libc::SIGSEGV), false),
+            process_exit(Pid::new(0x10), ProcessExit::Killed(libc::SIGSEGV), false),
             "X0b"
         );
     }

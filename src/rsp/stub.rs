@@ -17,6 +17,7 @@ use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 
 use super::framing::frame;
 use crate::gdbstub_glue::DebugTarget;
+use crate::ptrace::Tid;
 
 /// Largest packet we accept (and announce as PacketSize).
 pub const PACKET_SIZE: usize = 0x20000;
@@ -181,7 +182,7 @@ impl StubDriver {
 
     /// Make `tid` gdbstub's current thread (a new process was started or
     /// attached behind its back).
-    pub fn select_thread(&mut self, target: &mut DebugTarget, tid: i32) -> Result<()> {
+    pub fn select_thread(&mut self, target: &mut DebugTarget, tid: Tid) -> Result<()> {
         self.current_thread = Some(format!("{tid:x}"));
         self.feed_raw(target, format!("Hg{tid:x}").as_bytes())?;
         self.outbox.take();

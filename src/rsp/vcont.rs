@@ -7,7 +7,9 @@
 
 use rgdbserver_arch::signals::linux_from_gdb;
 
+use super::thread_id::ThreadRef;
 use crate::process::ResumeAction;
+use crate::ptrace::Pid;
 
 /// What gdb asks of the threads one action names (Linux signal numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,61 +20,14 @@ pub enum VContAction {
     Stop,
 }
 
-/// Which threads an action applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThreadSpec {
-    /// No thread given, `-1`, or `p-1.-1`.
-    All,
-    /// `pPID` or `pPID.-1`: every thread of one process.
-    Process(i32),
-    /// `pPID.TID` or `TID`.
-    Thread(i32),
-}
-
-impl ThreadSpec {
-    pub fn matches(self, pid: i32, tid: i32) -> bool {
-        match self {
-            ThreadSpec::All => true,
-            ThreadSpec::Process(p) => p == pid,
-            ThreadSpec::Thread(t) => t == tid,
-        }
-    }
-
-    fn parse(text: &str) -> Option<ThreadSpec> {
-        let number = |s: &str| -> Option<i32> {
-            match s {
-                "-1" => Some(-1),
-                _ => i32::from_str_radix(s, 16).ok().filter(|&n| n >= 0),
-            }
-        };
-        match text.strip_prefix('p') {
-            Some(rest) => {
-                let (pid, tid) = match rest.split_once('.') {
-                    Some((pid, tid)) => (number(pid)?, number(tid)?),
-                    None => (number(rest)?, -1),
-                };
-                Some(match (pid, tid) {
-                    (-1, _) => ThreadSpec::All,
-                    (pid, -1) => ThreadSpec::Process(pid),
-                    (_, tid) => ThreadSpec::Thread(tid),
-                })
-            }
-            None => Some(match number(text)? {
-                -1 => ThreadSpec::All,
-                tid => ThreadSpec::Thread(tid),
-            }),
-        }
-    }
-}
-
 /// The process a `vCont`'s wildcard continue is limited to: `c:pPID.-1`
 /// resumes that process only (gdb's `schedule-multiple off`), where
 /// gdbstub would continue every thread. None: every process.
-pub fn continue_scope(payload: &[u8]) -> Option<i32> {
+pub fn continue_scope(payload: &[u8]) -> Option<Pid> {
     parse(payload)?
         .into_iter()
         .find_map(|(action, spec)| match (action, spec) {
-            (VContAction::Resume(ResumeAction::Continue { .. }), ThreadSpec::Process(pid)) => {
+            (VContAction::Resume(ResumeAction::Continue { .. }), ThreadRef::AllOf(pid)) => {
                 Some(pid)
             }
             _ => None,
@@ -80,13 +35,13 @@ pub fn continue_scope(payload: &[u8]) -> Option<i32> {
 }
 
 /// Parse `vCont;...`; `None` for anything malformed.
-pub fn parse(payload: &[u8]) -> Option<Vec<(VContAction, ThreadSpec)>> {
+pub fn parse(payload: &[u8]) -> Option<Vec<(VContAction, ThreadRef)>> {
     let text = std::str::from_utf8(payload.strip_prefix(b"vCont;")?).ok()?;
     text.split(';')
         .map(|item| {
             let (action, thread) = match item.split_once(':') {
-                Some((action, thread)) => (action, ThreadSpec::parse(thread)?),
-                None => (item, ThreadSpec::All),
+                Some((action, thread)) => (action, ThreadRef::parse(thread.as_bytes())?),
+                None => (item, ThreadRef::All),
             };
             Some((parse_action(action)?, thread))
         })
@@ -123,6 +78,7 @@ fn parse_action(text: &str) -> Option<VContAction> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ptrace::Tid;
 
     #[test]
     fn parses_actions_and_threads() {
@@ -132,38 +88,35 @@ mod tests {
             vec![
                 (
                     VContAction::Resume(ResumeAction::Step { signal: 0 }),
-                    ThreadSpec::Thread(0x20)
+                    ThreadRef::Thread(Some(Pid::new(0x1f)), Tid::new(0x20))
                 ),
-                (VContAction::Stop, ThreadSpec::Process(0x1f)),
+                (VContAction::Stop, ThreadRef::AllOf(Pid::new(0x1f))),
                 (
                     VContAction::Resume(ResumeAction::Continue {
                         signal: libc::SIGUSR1
                     }),
-                    ThreadSpec::Thread(0x21)
+                    ThreadRef::Thread(None, Tid::new(0x21))
                 ),
                 (
                     VContAction::Resume(ResumeAction::RangeStep {
                         start: 0x10,
                         end: 0x20
                     }),
-                    ThreadSpec::Thread(0x22)
+                    ThreadRef::Thread(Some(Pid::new(0x1f)), Tid::new(0x22))
                 ),
                 (
                     VContAction::Resume(ResumeAction::Continue { signal: 0 }),
-                    ThreadSpec::All
+                    ThreadRef::All
                 ),
             ]
         );
     }
 
     #[test]
-    fn wildcards_match_every_thread() {
-        assert_eq!(ThreadSpec::parse("p-1.-1"), Some(ThreadSpec::All));
-        assert_eq!(ThreadSpec::parse("-1"), Some(ThreadSpec::All));
-        assert_eq!(ThreadSpec::parse("p7"), Some(ThreadSpec::Process(7)));
-        assert!(ThreadSpec::Process(7).matches(7, 9));
-        assert!(!ThreadSpec::Process(7).matches(8, 8));
-        assert!(ThreadSpec::Thread(9).matches(7, 9));
+    fn a_process_wide_continue_limits_the_resume() {
+        assert_eq!(continue_scope(b"vCont;c:p7.-1"), Some(Pid::new(7)));
+        assert_eq!(continue_scope(b"vCont;c"), None);
+        assert_eq!(continue_scope(b"vCont;s:p7.8;c:p7.-1"), Some(Pid::new(7)));
     }
 
     #[test]

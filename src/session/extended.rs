@@ -12,7 +12,7 @@ use super::{announce_exit, Session};
 use crate::process::attach::attach;
 use crate::process::launch::{launch, LaunchOptions};
 use crate::process::{Process, ProcessExit};
-use crate::ptrace::Tid;
+use crate::ptrace::Pid;
 
 /// How programs are started in this server (command line, then gdb's
 /// QDisableRandomization and vRun).
@@ -73,7 +73,7 @@ impl Session<'_> {
     }
 
     /// vAttach: attach to a running process, reply with its stop.
-    pub(super) fn attach_process(&mut self, pid: i32) -> anyhow::Result<()> {
+    pub(super) fn attach_process(&mut self, pid: Pid) -> anyhow::Result<()> {
         if self.target.tracer.get(pid).is_some() {
             crate::say!("Already attached to process {pid}");
             self.send(b"E01");
@@ -105,13 +105,14 @@ impl Session<'_> {
 
     /// The new process becomes the session's, with gdb's settings.
     fn install(&mut self, mut inferior: Process) -> anyhow::Result<()> {
+        let pid = inferior.pid;
         let leader = inferior.last_reported;
         inferior.set_pass_signals(&self.pass_signals);
         inferior.set_catch_syscalls(self.catch_syscalls.clone());
         inferior.report_forks = self.fork_events;
         inferior.report_thread_exits = self.thread_events;
         self.target.tracer.add(inferior);
-        self.target.general_pid = Some(leader);
+        self.target.general_pid = Some(pid);
         self.last_stop = None;
         self.general_thread = Some(leader);
         self.stub.select_thread(self.target, leader)
@@ -136,7 +137,7 @@ impl Session<'_> {
     /// A process has exited, was killed or detached: forget it. The
     /// server outlives it in extended mode, and in any mode while other
     /// processes (fork children) remain.
-    pub(super) fn process_gone(&mut self, pid: Tid, exit: Option<ProcessExit>) {
+    pub(super) fn process_gone(&mut self, pid: Pid, exit: Option<ProcessExit>) {
         if let Some(exit) = exit {
             announce_exit(exit);
         }

@@ -23,6 +23,7 @@ use crate::rsp;
 use crate::rsp::framing::{frame, frame_compressed, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
 use crate::rsp::stub::{StubDriver, StubState, PACKET_SIZE};
+use crate::rsp::thread_id::ThreadRef;
 use child_events::ChildEvents;
 use transport::Transport;
 
@@ -357,7 +358,11 @@ impl<'a> Session<'a> {
 
     /// The thread gdb's register and siginfo requests are about.
     fn current_tid(&self) -> Tid {
-        let last = self.target.selected().map(|i| i.last_reported).unwrap_or(0);
+        let last = self
+            .target
+            .selected()
+            .map(|i| i.last_reported)
+            .unwrap_or(Tid::new(0));
         self.general_thread.unwrap_or(last)
     }
 
@@ -365,19 +370,16 @@ impl<'a> Session<'a> {
     /// breakpoints. `pPID.0` names a process, any thread of it.
     fn select_general(&mut self, thread: &[u8]) {
         let tracer = &self.target.tracer;
-        match rsp::parse_thread_id(thread) {
-            Some(tid) => {
+        match ThreadRef::parse(thread) {
+            Some(ThreadRef::Thread(_, tid)) => {
                 self.general_thread = Some(tid);
                 self.target.general_pid = tracer.owner_of(tid).or(self.target.general_pid);
             }
-            None => {
-                let Some(pid) = rsp::parse_thread_pid(thread).filter(|&p| tracer.get(p).is_some())
-                else {
-                    return;
-                };
+            Some(ThreadRef::AnyOf(pid) | ThreadRef::AllOf(pid)) if tracer.get(pid).is_some() => {
                 self.general_thread = tracer.get(pid).and_then(|p| p.thread_ids().next());
                 self.target.general_pid = Some(pid);
             }
+            _ => {}
         }
     }
 

@@ -186,7 +186,7 @@ impl Session<'_> {
                 continue;
             };
             let running = |tid: &Tid| process.threads.get(tid).is_some_and(|t| t.resumed);
-            let target = [process.pid]
+            let target = [process.pid.leader()]
                 .into_iter()
                 .find(running)
                 .or_else(|| process.threads.keys().copied().find(running));

@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use super::{Session, SessionEnd};
+use crate::ptrace::Pid;
 use crate::rsp::{self, Owned};
 
 impl Session<'_> {
@@ -135,7 +136,7 @@ impl Session<'_> {
                 let reply = match self.target.tracer.owner_of(tid) {
                     Some(pid) => format!(
                         "QC{}",
-                        rsp::stop_reply::thread_id(pid, tid, self.stub.multiprocess)
+                        rsp::thread_id::format(pid, tid, self.stub.multiprocess)
                     ),
                     // No process: gdb keeps the thread it knows.
                     None => "E01".to_string(),
@@ -150,7 +151,7 @@ impl Session<'_> {
 impl Session<'_> {
     /// `D` (gdb's current process) or `D;PID`: let that process run on its
     /// own. The session ends with the last process unless in extended mode.
-    fn detach(&mut self, pid: Option<i32>) -> Result<()> {
+    fn detach(&mut self, pid: Option<Pid>) -> Result<()> {
         let pid = pid.or_else(|| self.target.selected().map(|p| p.pid));
         let Some(process) = pid.and_then(|pid| self.target.tracer.get_mut(pid)) else {
             self.send(b"E01");
@@ -168,7 +169,7 @@ impl Session<'_> {
     }
 
     /// `k` (every process, no reply) or `vKill;PID` (that one, reply OK).
-    fn kill(&mut self, pid: Option<i32>) -> Result<()> {
+    fn kill(&mut self, pid: Option<Pid>) -> Result<()> {
         let pids = match pid {
             Some(pid) if self.target.tracer.get(pid).is_none() => {
                 self.send(b"E01");

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::Tracer;
 use crate::process::{Report, ResumeAction, ResumeOutcome};
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 
 impl Tracer {
     /// Stop every running thread of every process (PTRACE_INTERRUPT, never
@@ -52,7 +52,7 @@ impl Tracer {
     /// The one event to report, with its process: a process exit first,
     /// else a thread event, taking the processes in turn so that none
     /// starves. Every thread of every process is then stopped for gdb.
-    pub fn take_report(&mut self) -> Option<(Tid, Report)> {
+    pub fn take_report(&mut self) -> Option<(Pid, Report)> {
         let pids = self.rotated_pids();
         let found = pids.iter().find_map(|&pid| {
             let process = self.processes.get(&pid)?;
@@ -75,7 +75,7 @@ impl Tracer {
 
     /// Ctrl-C: an event if one is pending, else the interrupt itself in
     /// gdb's current process.
-    pub fn interrupt_report(&mut self) -> Option<(Tid, Report)> {
+    pub fn interrupt_report(&mut self) -> Option<(Pid, Report)> {
         if let Some(found) = self.take_report() {
             return Some(found);
         }
@@ -88,7 +88,7 @@ impl Tracer {
         Some((pid, report))
     }
 
-    fn rotated_pids(&mut self) -> Vec<Tid> {
+    fn rotated_pids(&mut self) -> Vec<Pid> {
         let mut pids = self.pids();
         if pids.len() > 1 {
             self.rotation = self.rotation.wrapping_add(1);
@@ -103,8 +103,8 @@ impl Tracer {
     /// None for every process, or the one `vCont;c:pPID.-1` names), else
     /// stay stopped. Nothing runs while a thread to be resumed still owes
     /// gdb an event.
-    pub fn resume(&mut self, others_continue: bool, scope: Option<Tid>) -> Result<ResumeOutcome> {
-        let plans: Vec<(Tid, Vec<(Tid, ResumeAction)>)> = self
+    pub fn resume(&mut self, others_continue: bool, scope: Option<Pid>) -> Result<ResumeOutcome> {
+        let plans: Vec<(Pid, Vec<(Tid, ResumeAction)>)> = self
             .processes
             .values_mut()
             .filter(|p| p.is_alive())

@@ -22,16 +22,16 @@ use anyhow::Result;
 use crate::process::memory::Memory;
 use crate::process::{Process, Thread};
 use crate::ptrace::wait::{self, WaitEvent, Waited};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 #[derive(Default)]
 pub struct Tracer {
-    processes: BTreeMap<Tid, Process>,
+    processes: BTreeMap<Pid, Process>,
     /// First stops of fork children whose parent's fork event has not been
     /// handled yet.
     early_children: BTreeSet<Tid>,
     /// The process of the last stop reported to gdb.
-    pub last_pid: Option<Tid>,
+    pub last_pid: Option<Pid>,
     /// Where the search for the next report starts (no process starves).
     rotation: u64,
 }
@@ -50,7 +50,7 @@ impl Tracer {
         self.processes.insert(process.pid, process);
     }
 
-    pub fn remove(&mut self, pid: Tid) -> Option<Process> {
+    pub fn remove(&mut self, pid: Pid) -> Option<Process> {
         if self.last_pid == Some(pid) {
             self.last_pid = None;
         }
@@ -61,11 +61,11 @@ impl Tracer {
         self.processes.is_empty()
     }
 
-    pub fn get(&self, pid: Tid) -> Option<&Process> {
+    pub fn get(&self, pid: Pid) -> Option<&Process> {
         self.processes.get(&pid)
     }
 
-    pub fn get_mut(&mut self, pid: Tid) -> Option<&mut Process> {
+    pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
     }
 
@@ -77,7 +77,7 @@ impl Tracer {
         self.processes.values_mut()
     }
 
-    pub fn pids(&self) -> Vec<Tid> {
+    pub fn pids(&self) -> Vec<Pid> {
         self.processes.keys().copied().collect()
     }
 
@@ -96,9 +96,9 @@ impl Tracer {
 
     /// The process one of whose threads is `tid` (thread ids are unique
     /// across processes).
-    pub fn owner_of(&self, tid: Tid) -> Option<Tid> {
-        if self.processes.contains_key(&tid) {
-            return Some(tid);
+    pub fn owner_of(&self, tid: Tid) -> Option<Pid> {
+        if self.processes.contains_key(&tid.as_leader_of()) {
+            return Some(tid.as_leader_of());
         }
         self.processes
             .values()
@@ -126,7 +126,7 @@ impl Tracer {
     /// forgotten) is dropped.
     pub fn settle(&mut self) -> Result<()> {
         loop {
-            let children: Vec<(Tid, Tid, bool)> = self
+            let children: Vec<(Pid, Pid, bool)> = self
                 .processes
                 .values_mut()
                 .flat_map(|p| {
@@ -162,10 +162,10 @@ impl Tracer {
 
     /// Wait for the child's first stop (it comes at once: auto-attached
     /// children start in PTRACE_EVENT_STOP), then hold or release it.
-    fn adopt(&mut self, parent: Tid, child: Tid, is_vfork: bool) -> Result<()> {
-        if !self.early_children.remove(&child) {
+    fn adopt(&mut self, parent: Pid, child: Pid, is_vfork: bool) -> Result<()> {
+        if !self.early_children.remove(&child.leader()) {
             loop {
-                match wait::block_on(child)? {
+                match wait::block_on(child.leader())? {
                     Waited::Event(_, WaitEvent::Exited { .. } | WaitEvent::Killed { .. })
                     | Waited::NoChildren => return Ok(()),
                     Waited::Event(..) => break,
@@ -194,7 +194,7 @@ fn is_stop(event: WaitEvent) -> bool {
 /// gdb does not follow forks: the child leaves with our breakpoints removed
 /// from its copy of memory (a vfork child shares the parent's memory, so
 /// its breakpoints stay) and runs on its own.
-fn release_child(child: Tid, originals: &[(u64, Vec<u8>)], is_vfork: bool) -> Result<()> {
+fn release_child(child: Pid, originals: &[(u64, Vec<u8>)], is_vfork: bool) -> Result<()> {
     if !is_vfork {
         match Memory::open(child) {
             Ok(mem) => {
@@ -210,7 +210,7 @@ fn release_child(child: Tid, originals: &[(u64, Vec<u8>)], is_vfork: bool) -> Re
         }
     }
     log::debug!("detaching fork child {child}");
-    match ptrace::detach(child, 0) {
+    match ptrace::detach(child.leader(), 0) {
         Ok(()) | Err(PtraceError::Gone) => Ok(()),
         Err(e) => Err(e.into()),
     }
