@@ -1,62 +1,15 @@
 //! Z0/z0: software breakpoints, inserted into memory at once (gdb keeps them
 //! inserted across stops, so a hit costs no extra packets).
 
-use gdbstub::target::ext::breakpoints::{
-    Breakpoints, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
-    SwBreakpointOps, WatchKind,
-};
+use gdbstub::target::ext::breakpoints::{Breakpoints, HwWatchpoint, HwWatchpointOps, WatchKind};
 use gdbstub::target::{TargetError, TargetResult};
 use rgdbserver_arch::x86_64::debugregs::DebugKind;
 
 use super::DebugTarget;
 
 impl Breakpoints for DebugTarget {
-    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
-        Some(self)
-    }
-
-    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
-        Some(self)
-    }
-
     fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
         Some(self)
-    }
-}
-
-impl SwBreakpoint for DebugTarget {
-    fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
-        match inferior.insert_breakpoint(addr) {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                log::debug!("cannot insert breakpoint at {addr:#x}: {e}");
-                Err(TargetError::Errno(1))
-            }
-        }
-    }
-
-    fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
-        match inferior.remove_breakpoint(addr) {
-            Ok(found) => Ok(found),
-            Err(e) => {
-                log::debug!("cannot remove breakpoint at {addr:#x}: {e}");
-                Err(TargetError::Errno(1))
-            }
-        }
-    }
-}
-
-impl HwBreakpoint for DebugTarget {
-    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
-        Ok(inferior.insert_hw(addr, 1, DebugKind::Execute))
-    }
-
-    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let inferior = self.selected_mut().ok_or(TargetError::Errno(1))?;
-        Ok(inferior.remove_hw(addr, 1, DebugKind::Execute))
     }
 }
 

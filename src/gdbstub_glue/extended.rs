@@ -1,7 +1,9 @@
 //! gdbstub's extended-mode hooks. We implement them so that gdbstub reports
-//! the real pid in thread ids (`pPID.TID`), answers `qAttached` truthfully
-//! (gdb kills a program it ran and detaches from one it attached to), and
-//! `qC`. Starting or attaching to other processes is not offered (no --multi).
+//! the real pid in thread ids (`pPID.TID`) and answers `qAttached`
+//! truthfully (gdb kills a program it ran and detaches from one it attached
+//! to). `vRun`, `vAttach`, `vKill`, `k` and `qC` are answered by the packet
+//! layer (`session`), so gdbstub's run and attach hooks, which the trait
+//! requires, are never called.
 
 use gdbstub::common::Pid;
 use gdbstub::target::ext::extended_mode::{
@@ -13,15 +15,22 @@ use super::{to_gdb_pid, DebugTarget};
 
 impl ExtendedMode for DebugTarget {
     fn run(&mut self, _filename: Option<&[u8]>, _args: Args<'_, '_>) -> TargetResult<Pid, Self> {
+        // Required by the trait; `vRun` never reaches gdbstub.
         Err(TargetError::Errno(1))
     }
 
     fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
+        // Required by the trait; `vAttach` never reaches gdbstub.
         Err(TargetError::Errno(1))
     }
 
-    fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
-        Ok(match self.selected().map(|i| i.attached) {
+    /// `qAttached:PID` (or, without a pid, gdb's current process).
+    fn query_if_attached(&mut self, pid: Pid) -> TargetResult<AttachKind, Self> {
+        let named = i32::try_from(pid.get())
+            .ok()
+            .and_then(|pid| self.tracer.get(crate::ptrace::Pid::new(pid)));
+        let process = named.or_else(|| self.selected());
+        Ok(match process.map(|p| p.attached) {
             Some(true) => AttachKind::Attach,
             _ => AttachKind::Run,
         })

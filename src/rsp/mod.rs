@@ -244,6 +244,9 @@ pub fn offers_feature(payload: &[u8], feature: &[u8]) -> bool {
 
 /// Features this layer adds to gdbstub's qSupported reply.
 const EXTRA_FEATURES: &[&str] = &[
+    // Z0/Z1 are answered here, not by gdbstub, which therefore does not
+    // offer them itself.
+    "swbreak+",
     "QPassSignals+",
     "QProgramSignals+",
     "QCatchSyscalls+",
