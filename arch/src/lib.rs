@@ -13,6 +13,18 @@
 pub mod signals;
 pub mod x86_64;
 
+/// What a hardware breakpoint or watchpoint fires on, whatever the
+/// architecture's registers for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HwKind {
+    /// Instruction execution (hardware breakpoint); length 1.
+    Execute,
+    /// Data writes.
+    Write,
+    /// Data reads or writes.
+    Access,
+}
+
 /// One register as gdb numbers it in the target description and the `g` packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterDesc {

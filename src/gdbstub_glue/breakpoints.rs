@@ -3,7 +3,7 @@
 
 use gdbstub::target::ext::breakpoints::{Breakpoints, HwWatchpoint, HwWatchpointOps, WatchKind};
 use gdbstub::target::{TargetError, TargetResult};
-use rgdbserver_arch::x86_64::debugregs::DebugKind;
+use rgdbserver_arch::HwKind;
 
 use super::DebugTarget;
 
@@ -15,10 +15,10 @@ impl Breakpoints for DebugTarget {
 
 /// x86 cannot watch reads alone: the packet layer answers Z3 as
 /// unsupported, as gdbserver does, and gdb uses access watchpoints.
-fn debug_kind(kind: WatchKind) -> DebugKind {
+fn debug_kind(kind: WatchKind) -> HwKind {
     match kind {
-        WatchKind::Write => DebugKind::Write,
-        WatchKind::Read | WatchKind::ReadWrite => DebugKind::Access,
+        WatchKind::Write => HwKind::Write,
+        WatchKind::Read | WatchKind::ReadWrite => HwKind::Access,
     }
 }
 

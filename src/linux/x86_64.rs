@@ -5,8 +5,9 @@
 //! segments, orig_rax, fs_base, gs_base), the FXSAVE legacy region (x87,
 //! xmm0-15, mxcsr) or an XSAVE component (ymm upper halves, AVX-512, PKRU).
 //! That mapping is one table, `locate`; whole-packet (`g`/`G`) and
-//! single-register (`p`/`P`) access both go through it. No ptrace here: the
-//! caller fetches and stores the buffers.
+//! single-register (`p`/`P`) access both go through it. No ptrace in this
+//! file: `hooks` (the `linux::ArchHooks` implementation) fetches and stores
+//! the buffers, and `debug_registers` owns DR0-DR7.
 //!
 //! Invariants, as GNU gdbserver's i387 code keeps them: a component whose
 //! XSTATE_BV bit is clear reads as its init state (zeros; fctrl 0x37f, ftag
@@ -15,7 +16,11 @@
 //! a write leaves unchanged registers alone, so writing back what was read
 //! never turns an init component live.
 
+mod debug_registers;
+mod hooks;
 mod xsave;
+
+pub use hooks::X86_64;
 
 pub use xsave::{xcr0_from_xstate, xstate_buffer_len, XsaveLayout};
 

@@ -11,12 +11,12 @@
 
 use anyhow::{Context, Result};
 
+use super::registers::{trap_cause, TrapCause};
 use super::{Process, ResumeAction, RunState, StopEvent};
 use crate::agent_expr::{AgentContext, AgentExpr};
-use crate::ptrace::si_code::{TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
-use rgdbserver_arch::x86_64::debugregs::DebugKind;
+use rgdbserver_arch::HwKind;
 
 /// What a condition may read: the memory of the process (as the program
 /// sees it, our breakpoints hidden) and the registers of the thread that
@@ -84,7 +84,7 @@ impl Process {
         addr: u64,
         conditions: Vec<AgentExpr>,
     ) -> bool {
-        let inserted = self.insert_hw(addr, 1, DebugKind::Execute);
+        let inserted = self.insert_hw(addr, 1, HwKind::Execute);
         if inserted {
             self.set_conditions(BreakpointType::Hardware, addr, conditions);
         }
@@ -94,7 +94,7 @@ impl Process {
     /// gdb's z1.
     pub fn remove_hw_breakpoint(&mut self, addr: u64) -> bool {
         self.conditions.remove(&(BreakpointType::Hardware, addr));
-        self.remove_hw(addr, 1, DebugKind::Execute)
+        self.remove_hw(addr, 1, HwKind::Execute)
     }
 
     fn set_conditions(&mut self, kind: BreakpointType, addr: u64, conditions: Vec<AgentExpr>) {
@@ -253,8 +253,8 @@ impl Process {
         thread.state = RunState::Stopped;
         thread.interrupt_sent = false;
         thread.invalidate_caches();
-        let code = ptrace::siginfo(tid)?.si_code;
-        if code != TRAP_TRACE && code != TRAP_HWBKPT {
+        let cause = trap_cause(ptrace::siginfo(tid)?.si_code);
+        if !matches!(cause, TrapCause::Step | TrapCause::Hardware) {
             self.handle_wait(
                 tid,
                 WaitEvent::SignalStop {

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use super::memory::Memory;
 use super::registers;
 use super::{Process, ProcessExit, ResumeAction, RunState, StopEvent};
+use crate::linux::HwDebug;
 use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, PtraceError, Tid};
 

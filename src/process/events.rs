@@ -2,15 +2,14 @@
 //! thread resumes or stays stopped silently) and which are reportable (kept as
 //! the thread's pending event until gdb is told).
 //!
-//! x86 traps: int3 reports si_code SI_KERNEL with the PC one past the
-//! breakpoint; a single step reports TRAP_TRACE; a SIGTRAP sent with kill or
-//! tgkill (SI_USER, SI_TKILL) is a signal, never a breakpoint.
+//! Traps are told apart by their cause (`linux::TrapCause`, from si_code):
+//! a breakpoint instruction leaves the PC `PC_AFTER_BREAKPOINT` past it; a
+//! SIGTRAP sent with kill or tgkill is a signal, never a breakpoint.
 
 use anyhow::Result;
 
-use super::registers::PC_AFTER_BREAKPOINT;
+use super::registers::{trap_cause, TrapCause, PC_AFTER_BREAKPOINT};
 use super::{BreakpointType, Process, ProcessExit, ResumeAction, RunState, StopEvent, Thread};
-use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::{PtraceEvent, WaitEvent};
 use crate::ptrace::{self, Pid, PtraceError, Tid};
 
@@ -258,7 +257,7 @@ impl Process {
         Ok(())
     }
 
-    /// A kernel trap (int3) whose instruction is no longer in memory.
+    /// A breakpoint trap whose instruction is no longer in memory.
     pub(super) fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
         let mut byte = [0u8; 1];
         let insn = super::registers::BREAKPOINT_INSN;
@@ -266,14 +265,15 @@ impl Process {
     }
 
     fn classify_trap(&mut self, tid: Tid) -> Result<()> {
-        let info = ptrace::siginfo(tid)?;
-        let code = info.si_code;
+        let cause = trap_cause(ptrace::siginfo(tid)?.si_code);
         let pc = self.pc(tid)?;
         let thread = self.thread_mut(tid)?;
         let stepping = thread.is_stepping();
         let last = thread.last_action;
 
-        if code == SI_KERNEL && self.has_breakpoint(pc.wrapping_sub(PC_AFTER_BREAKPOINT)) {
+        if cause == TrapCause::Breakpoint
+            && self.has_breakpoint(pc.wrapping_sub(PC_AFTER_BREAKPOINT))
+        {
             let bp = pc - PC_AFTER_BREAKPOINT;
             // Rewind now: if this event is later dropped as stale, the thread
             // re-executes the original instruction.
@@ -289,7 +289,7 @@ impl Process {
             self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
             return Ok(());
         }
-        if code == TRAP_HWBKPT {
+        if cause == TrapCause::Hardware {
             match self.debug_trap(tid)? {
                 Some(StopEvent::HwBreakpoint)
                     if !self.breakpoint_condition_holds(tid, BreakpointType::Hardware, pc) =>
@@ -311,7 +311,7 @@ impl Process {
             }
             return Ok(());
         }
-        if code == TRAP_TRACE && stepping && !self.debug_registers_empty() {
+        if cause == TrapCause::Step && stepping && !self.debug_registers_empty() {
             if let Some(event) = self.debug_trap(tid)? {
                 let event = match event {
                     StopEvent::HwBreakpoint
@@ -325,16 +325,19 @@ impl Process {
                 return Ok(());
             }
         }
-        if code == SI_KERNEL && self.trapped_on_removed_breakpoint(pc) {
-            // The int3 that trapped is gone: it was ours, and gdb removed it
+        if cause == TrapCause::Breakpoint && self.trapped_on_removed_breakpoint(pc) {
+            // The breakpoint that trapped is gone: it was ours, and gdb removed it
             // after the trap was queued (PTRACE_INTERRUPT's stop is reported
             // before a queued SIGTRAP). Undo the trap and go on as if the
             // thread had never reached it.
-            log::debug!("{tid}: trap from a removed breakpoint at {:#x}", pc - 1);
+            log::debug!(
+                "{tid}: trap from a removed breakpoint at {:#x}",
+                pc - PC_AFTER_BREAKPOINT
+            );
             self.set_pc(tid, pc - PC_AFTER_BREAKPOINT)?;
             return self.resume_internal(tid);
         }
-        if stepping && (code == TRAP_TRACE || code == TRAP_HWBKPT || code == SI_KERNEL) {
+        if stepping && cause != TrapCause::Other {
             if let Some(ResumeAction::RangeStep { start, end }) = last {
                 if pc >= start && pc < end && !self.has_breakpoint(pc) && !self.stopping {
                     // Still inside the line gdb is stepping: step again without

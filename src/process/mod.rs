@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
 
+use crate::linux::NativeHwDebug;
 use crate::ptrace::{self, Pid, Tid};
 pub use control::{Report, ResumeOutcome};
 use memory::{Breakpoints, Memory};
@@ -79,8 +80,9 @@ pub struct Process {
     pub report_thread_exits: bool,
     /// Threads gone since the last report, with their exit codes.
     pub(crate) exited_threads: Vec<(Tid, i32)>,
-    /// Hardware breakpoints and watchpoints (x86 debug registers).
-    debug_registers: watchpoints::DebugRegisters,
+    /// Hardware breakpoints and watchpoints (the architecture's debug
+    /// registers).
+    debug_registers: NativeHwDebug,
     /// `catch syscall`: None = not catching (threads run with PTRACE_CONT);
     /// Some(empty) = every syscall; Some(set) = those numbers.
     catch_syscalls: Option<BTreeSet<u64>>,

@@ -1,7 +1,7 @@
 //! Traps of ours still queued when we let go of a thread.
 //!
-//! A thread that executed one of our int3 (or finished a single step) just
-//! as our PTRACE_INTERRUPT arrived reports the interrupt first; its SIGTRAP
+//! A thread that executed one of our breakpoint instructions (or finished
+//! a single step) just as our PTRACE_INTERRUPT arrived reports the interrupt first; its SIGTRAP
 //! stays queued and is delivered when it next runs. While we trace it, that
 //! delivery stops it and `events` undoes the trap. After a detach nothing
 //! would: the kernel would deliver the SIGTRAP and kill the process. So
@@ -11,9 +11,8 @@
 
 use anyhow::Result;
 
-use super::registers::PC_AFTER_BREAKPOINT;
+use super::registers::{trap_cause, TrapCause, PC_AFTER_BREAKPOINT};
 use super::{Process, RunState};
-use crate::ptrace::si_code::{SI_KERNEL, TRAP_HWBKPT, TRAP_TRACE};
 use crate::ptrace::wait::WaitEvent;
 use crate::ptrace::{self, Pid, Tid};
 
@@ -31,7 +30,7 @@ fn sigtrap_pending(pid: Pid, tid: Tid) -> bool {
 
 impl Process {
     /// With every thread stopped and our breakpoints already out of
-    /// memory: take each queued SIGTRAP that is ours (an int3 that is no
+    /// memory: take each queued SIGTRAP that is ours (a breakpoint that is no
     /// longer there, a single step) off its thread, rewinding the PC past
     /// a breakpoint it hit. A SIGTRAP someone sent stays, to be delivered.
     pub(super) fn discard_queued_traps(&mut self) -> Result<()> {
@@ -68,8 +67,8 @@ impl Process {
         }
         self.thread_mut(tid)?.state = RunState::Stopped;
         let code = ptrace::siginfo(tid)?.si_code;
-        let ours = match code {
-            SI_KERNEL => {
+        let ours = match trap_cause(code) {
+            TrapCause::Breakpoint => {
                 let pc = self.pc(tid)?;
                 let gone = self.trapped_on_removed_breakpoint(pc);
                 if gone {
@@ -77,8 +76,8 @@ impl Process {
                 }
                 gone
             }
-            TRAP_TRACE | TRAP_HWBKPT => true,
-            _ => false,
+            TrapCause::Step | TrapCause::Hardware => true,
+            TrapCause::Other => false,
         };
         log::debug!("detach: {tid} had a SIGTRAP queued (si_code {code}), ours: {ours}");
         let thread = self.thread_mut(tid)?;

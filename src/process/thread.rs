@@ -5,6 +5,7 @@
 //! `Stopped` (cleared on every resume); `pending` holds at most one reportable
 //! event, which is reported before the thread runs again.
 
+use crate::linux::{NativeRegisters, ThreadRegisters};
 use crate::ptrace::{Pid, Tid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub enum StopEvent {
     HwBreakpoint,
     /// A hardware watchpoint fired on `addr` (the watched piece).
     Watch {
-        kind: rgdbserver_arch::x86_64::debugregs::DebugKind,
+        kind: rgdbserver_arch::HwKind,
         addr: u64,
     },
 }
@@ -121,9 +122,8 @@ pub struct Thread {
     /// The signal from its latest signal-delivery stop, if it is stopped in one
     /// and that signal has not been reported or passed.
     pub stop_signal: Option<i32>,
-    #[cfg(target_arch = "x86_64")]
-    pub regs: Option<libc::user_regs_struct>,
-    pub xstate: Option<Vec<u8>>,
+    /// Its registers as read since it stopped.
+    pub regs: NativeRegisters,
     /// /proc/PID/task/TID/comm kept open: re-reading the name for every
     /// thread list is then one pread, not open/read/close.
     pub comm: Option<std::fs::File>,
@@ -145,9 +145,7 @@ impl Thread {
             interrupt_sent: false,
             stop_requested: None,
             stop_signal: None,
-            #[cfg(target_arch = "x86_64")]
-            regs: None,
-            xstate: None,
+            regs: NativeRegisters::default(),
             comm: None,
             debug_generation: 0,
         }
@@ -155,11 +153,7 @@ impl Thread {
 
     /// Forget cached registers: called whenever the thread leaves a ptrace-stop.
     pub fn invalidate_caches(&mut self) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            self.regs = None;
-        }
-        self.xstate = None;
+        self.regs.invalidate();
     }
 
     pub fn is_stepping(&self) -> bool {

@@ -38,16 +38,6 @@ pub type PtraceResult<T> = Result<T, PtraceError>;
 
 /// Options every traced thread gets: new threads, forks, exec and exit are
 /// reported, and syscall stops are distinguishable.
-/// `si_code` values of a SIGTRAP on x86 (the siginfo of a trap stop): an
-/// int3 reports SI_KERNEL with the PC one past it; a single step
-/// TRAP_TRACE; a debug-register hit TRAP_HWBKPT. A SIGTRAP sent with kill
-/// or tgkill (SI_USER, SI_TKILL) is a signal, never a breakpoint.
-pub mod si_code {
-    pub const SI_KERNEL: i32 = 0x80;
-    pub const TRAP_TRACE: i32 = 2;
-    pub const TRAP_HWBKPT: i32 = 4;
-}
-
 pub const TRACE_OPTIONS: libc::c_int = libc::PTRACE_O_TRACECLONE
     | libc::PTRACE_O_TRACEFORK
     | libc::PTRACE_O_TRACEVFORK

@@ -78,7 +78,7 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         (StopEvent::VforkDone, _) => s.push_str("vforkdone:;"),
         (StopEvent::Watch { kind, addr }, _) => {
             let name = match kind {
-                rgdbserver_arch::x86_64::debugregs::DebugKind::Access => "awatch",
+                rgdbserver_arch::HwKind::Access => "awatch",
                 _ => "watch",
             };
             let _ = write!(s, "{name}:{addr:x};");

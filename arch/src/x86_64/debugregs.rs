@@ -3,16 +3,7 @@
 //! register watches 1, 2, 4 or 8 bytes at an address aligned to that size).
 //! Four slots (DR0-DR3); DR6 says which slot fired.
 
-/// What a slot watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DebugKind {
-    /// Instruction execution (hardware breakpoint); length 1.
-    Execute,
-    /// Data writes.
-    Write,
-    /// Data reads or writes (x86 has no read-only watch).
-    Access,
-}
+use crate::HwKind;
 
 pub const SLOTS: usize = 4;
 /// Byte offset of `u_debugreg[0]` in `struct user` (x86_64 Linux).
@@ -21,17 +12,17 @@ pub const USER_DEBUGREG_OFFSET: usize = 848;
 pub const DR6_SLOT_MASK: u64 = 0xf;
 
 /// The DR7 bits that enable `slot` (local enable, R/W and LEN fields).
-pub fn dr7_bits(slot: usize, kind: DebugKind, len: usize) -> Option<u64> {
+pub fn dr7_bits(slot: usize, kind: HwKind, len: usize) -> Option<u64> {
     if slot >= SLOTS {
         return None;
     }
     let rw: u64 = match kind {
-        DebugKind::Execute => 0b00,
-        DebugKind::Write => 0b01,
-        DebugKind::Access => 0b11,
+        HwKind::Execute => 0b00,
+        HwKind::Write => 0b01,
+        HwKind::Access => 0b11,
     };
     let len_bits: u64 = match (kind, len) {
-        (DebugKind::Execute, _) => 0b00,
+        (HwKind::Execute, _) => 0b00,
         (_, 1) => 0b00,
         (_, 2) => 0b01,
         (_, 4) => 0b11,
@@ -70,18 +61,18 @@ mod tests {
     #[test]
     fn dr7_encodes_enable_rw_and_len() {
         // Slot 0, write, 4 bytes: L0 = bit 0, RW0 = 01 at bit 16, LEN0 = 11 at bit 18.
-        assert_eq!(dr7_bits(0, DebugKind::Write, 4), Some(0b1 | (0b1101 << 16)));
+        assert_eq!(dr7_bits(0, HwKind::Write, 4), Some(0b1 | (0b1101 << 16)));
         // Slot 3, access, 8 bytes: L3 = bit 6, RW3 = 11, LEN3 = 10 at bits 28-31.
         assert_eq!(
-            dr7_bits(3, DebugKind::Access, 8),
+            dr7_bits(3, HwKind::Access, 8),
             Some((1 << 6) | (0b1011 << 28))
         );
-        assert_eq!(dr7_bits(1, DebugKind::Execute, 1), Some(1 << 2));
-        assert_eq!(dr7_bits(0, DebugKind::Write, 3), None);
-        assert_eq!(dr7_bits(4, DebugKind::Write, 1), None);
+        assert_eq!(dr7_bits(1, HwKind::Execute, 1), Some(1 << 2));
+        assert_eq!(dr7_bits(0, HwKind::Write, 3), None);
+        assert_eq!(dr7_bits(4, HwKind::Write, 1), None);
         assert_eq!(
-            dr7_slot_mask(1) & dr7_bits(1, DebugKind::Access, 8).unwrap_or(0),
-            dr7_bits(1, DebugKind::Access, 8).unwrap_or(1)
+            dr7_slot_mask(1) & dr7_bits(1, HwKind::Access, 8).unwrap_or(0),
+            dr7_bits(1, HwKind::Access, 8).unwrap_or(1)
         );
     }
 
