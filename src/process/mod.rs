@@ -74,6 +74,11 @@ pub struct Process {
     pass_signals: [bool; 256],
     /// gdb takes fork events (it offered fork-events+).
     pub report_forks: bool,
+    /// gdb knows of this process. A fork child is not known until its
+    /// parent's fork event has been reported: until then it stays stopped
+    /// whatever gdb resumes, and is listed nowhere (gdb would take it for
+    /// a process of its own).
+    pub announced: bool,
     /// gdb asked to hear of thread exits (`QThreadEvents:1`; it does while
     /// it stops all threads of a non-stop target, so that a thread that
     /// exits instead of stopping does not keep it waiting).
@@ -144,6 +149,7 @@ impl Process {
             debug_registers: Default::default(),
             report_forks: false,
             report_thread_exits: false,
+            announced: true,
             exited_threads: Vec::new(),
         })
     }
@@ -170,6 +176,7 @@ impl Process {
         process.catch_syscalls = parent.catch_syscalls.clone();
         process.report_forks = parent.report_forks;
         process.report_thread_exits = parent.report_thread_exits;
+        process.announced = false;
         Ok(process)
     }
 

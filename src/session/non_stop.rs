@@ -74,7 +74,7 @@ impl Session<'_> {
         let selected = self.target.selected().map(|p| p.pid);
         pids.sort_by_key(|&pid| Some(pid) != selected);
         for pid in pids {
-            let Some(process) = self.target.tracer.get_mut(pid) else {
+            let Some(process) = self.target.tracer.get_mut(pid).filter(|p| p.announced) else {
                 continue;
             };
             if let Some(exit) = process.exit {
@@ -133,7 +133,7 @@ impl Session<'_> {
             return Ok(());
         };
         for pid in self.target.tracer.pids() {
-            let Some(process) = self.target.tracer.get_mut(pid) else {
+            let Some(process) = self.target.tracer.get_mut(pid).filter(|p| p.announced) else {
                 continue;
             };
             let mut plan = Vec::new();
@@ -220,7 +220,11 @@ impl Session<'_> {
         let exec_events = self.exec_events;
         let mut stops = Vec::new();
         let mut exits = Vec::new();
+        let mut reported = Vec::new();
         for process in self.target.tracer.processes_mut() {
+            if !process.announced {
+                continue;
+            }
             let pid = process.pid;
             // Threads that left (before the process exit, if it came).
             for (tid, code) in std::mem::take(&mut process.exited_threads) {
@@ -232,6 +236,7 @@ impl Session<'_> {
                     Report::Stop { tid, event } => {
                         let text = thread_stop_text(process, tid, event, multiprocess, exec_events);
                         stops.push((Some(tid), text));
+                        reported.push(Report::Stop { tid, event });
                     }
                     Report::ProcessExit(how) => {
                         exits.push((pid, how));
@@ -240,8 +245,12 @@ impl Session<'_> {
                 }
             }
         }
-        // Fork children announced by the stops above become processes.
+        // Fork children announced by the stops above become processes,
+        // which gdb knows of from now on.
         self.target.tracer.settle()?;
+        for report in &reported {
+            self.target.tracer.announce_children(report);
+        }
         for (tid, text) in stops {
             self.push_stop(tid, text);
         }

@@ -97,6 +97,7 @@ impl Session<'_> {
                         .target
                         .tracer
                         .processes_mut()
+                        .filter(|p| p.announced)
                         .flat_map(|p| {
                             let pid = p.pid;
                             p.thread_names()

@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use super::Tracer;
-use crate::process::{Report, ResumeAction, ResumeOutcome};
+use crate::process::{Report, ResumeAction, ResumeOutcome, StopEvent};
 use crate::ptrace::{Pid, Tid};
 
 impl Tracer {
@@ -55,17 +55,18 @@ impl Tracer {
     pub fn take_report(&mut self) -> Option<(Pid, Report)> {
         let pids = self.rotated_pids();
         let found = pids.iter().find_map(|&pid| {
-            let process = self.processes.get(&pid)?;
+            let process = self.processes.get(&pid).filter(|p| p.announced)?;
             process.exit.map(|exit| (pid, Report::ProcessExit(exit)))
         });
         let found = found.or_else(|| {
             pids.iter().find_map(|&pid| {
-                let report = self.processes.get_mut(&pid)?.take_report()?;
-                Some((pid, report))
+                let process = self.processes.get_mut(&pid).filter(|p| p.announced)?;
+                Some((pid, process.take_report()?))
             })
         });
-        if let Some((pid, _)) = found {
-            self.last_pid = Some(pid);
+        if let Some((pid, report)) = &found {
+            self.announce_children(report);
+            self.last_pid = Some(*pid);
             self.processes
                 .values_mut()
                 .for_each(|p| p.all_stopped_for_gdb());
@@ -82,10 +83,24 @@ impl Tracer {
         let process = self.current_mut()?;
         let pid = process.pid;
         let report = process.interrupt_report()?;
+        self.announce_children(&report);
         self.processes
             .values_mut()
             .for_each(|p| p.all_stopped_for_gdb());
         Some((pid, report))
+    }
+
+    /// A fork event goes to gdb: its child is gdb's from now on.
+    pub fn announce_children(&mut self, report: &Report) {
+        if let Report::Stop {
+            event: StopEvent::Fork { child } | StopEvent::Vfork { child },
+            ..
+        } = report
+        {
+            if let Some(child) = self.processes.get_mut(child) {
+                child.announced = true;
+            }
+        }
     }
 
     fn rotated_pids(&mut self) -> Vec<Pid> {
@@ -107,7 +122,7 @@ impl Tracer {
         let plans: Vec<(Pid, Vec<(Tid, ResumeAction)>)> = self
             .processes
             .values_mut()
-            .filter(|p| p.is_alive())
+            .filter(|p| p.is_alive() && p.announced)
             .map(|p| {
                 let wildcard = others_continue && scope.is_none_or(|s| s == p.pid);
                 (p.pid, p.plan_resume(wildcard))
