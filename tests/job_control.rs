@@ -507,3 +507,71 @@ fn shell_job_control_works_on_a_debugged_program() {
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited normally]"));
     gdb.assert_lacks("received signal");
 }
+
+// ---------------------------------------------------------------------------
+// A fork child gdb holds keeps the same transparency
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_held_fork_child_stays_job_stopped_until_sigcont() {
+    let dir = TempDir::new("jc-held");
+    let witness = Ticker::start(&dir, "witness");
+    let ctl = dir.bare_fifo("ctl");
+    let ticker = program("jobctl_ticker");
+    // attach_parent forks the ticker: gdb keeps the child as inferior 2.
+    let server = Server::launch(
+        &program("attach_parent"),
+        &[
+            ticker.to_str().expect("utf-8"),
+            ctl.to_str().expect("utf-8"),
+        ],
+    );
+    let gdb = BackgroundGdb::tcp(
+        server.port,
+        &program("attach_parent"),
+        &[
+            "set detach-on-fork off",
+            "set schedule-multiple on",
+            "handle SIGSTOP nostop noprint pass",
+            "handle SIGCONT nostop noprint pass",
+            "continue",
+        ],
+    );
+    assert_ticks_past(&server, 2, "the held child does not run");
+    let text = server.output();
+    let child: i32 = line_field(&text, "ready ", "pid")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no ready line:\n{text}"));
+    let counter = ready_addr(&text, "counter");
+    gdb.wait_for("the child as inferior 2", |t| {
+        t.contains(&format!("[New inferior 2 (process {child})]"))
+    });
+
+    send_signal(child, libc::SIGSTOP);
+    assert!(
+        server.wait_output("parent: stopped 19", EVENT_TIMEOUT),
+        "the real parent did not see the stop:\n{}",
+        server.output()
+    );
+    let watch = Watch {
+        pid: child,
+        counter,
+        output: &|| server.output(),
+        context: &|| gdb.text(),
+    };
+    assert_frozen("the held child after SIGSTOP", &watch, &witness);
+
+    send_signal(child, libc::SIGCONT);
+    assert!(
+        server.wait_output("parent: continued", EVENT_TIMEOUT),
+        "{}",
+        server.output()
+    );
+    let n = last_tick(&server.output());
+    assert_ticks_past(&server, n + 2, "no progress after SIGCONT");
+
+    ticker_command(&ctl, b'q');
+    let gdb = gdb.finish();
+    gdb.assert_contains(&format!("[Inferior 2 (process {child}) exited normally]"));
+    gdb.assert_lacks("received signal");
+}
