@@ -19,8 +19,11 @@ fn launch(dir: &TempDir, args: &[&str]) -> (Server, std::path::PathBuf) {
 
 /// Every pid of gdb's "[New inferior N (process PID)]" lines.
 fn new_inferior_pids(gdb: &GdbOutput) -> Vec<i32> {
-    gdb.text
-        .lines()
+    new_inferior_pids_in(&gdb.text)
+}
+
+fn new_inferior_pids_in(text: &str) -> Vec<i32> {
+    text.lines()
         .filter_map(|l| {
             l.split_once("[New inferior ")?
                 .1

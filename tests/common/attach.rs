@@ -13,11 +13,11 @@
 use super::checks::{complete_lines, parse_u64};
 use super::fs::TempDir;
 use super::gdb::{run_gdb_at, run_gdb_at_with, GdbOutput};
-use super::process::{kill_if_same, spawn_captured, spawn_captured_with_stdin, Output, Watched};
+use super::process::{kill_if_same, spawn_captured_with_stdin, Output, Watched};
 use super::procfs::{proc_start_time, proc_state, tracer_pid};
 use super::programs::program;
-use super::server::{parse_listening_port, server_path, Server};
-use super::{EVENT_TIMEOUT, GDB_TIMEOUT, STARTUP_TIMEOUT};
+use super::server::{spawn_listening, Server};
+use super::{EVENT_TIMEOUT, GDB_TIMEOUT};
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Write};
@@ -257,15 +257,9 @@ pub struct AttachServer {
 impl AttachServer {
     /// Starts it and waits until it has attached and listens.
     pub fn start(pid: i32) -> AttachServer {
-        let mut cmd = Command::new(server_path());
-        cmd.args(["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
-        let (proc, out) = spawn_captured(cmd).expect("spawn the server");
-        let ready = out.wait_for(STARTUP_TIMEOUT, |t| parse_listening_port(t).is_some());
+        let (proc, out, port) =
+            spawn_listening(&["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
         let text = out.text();
-        let Some(port) = parse_listening_port(&text).filter(|_| ready) else {
-            proc.kill(true);
-            panic!("server did not start listening:\n{text}");
-        };
         assert!(
             text.contains(&format!("Attached; pid = {pid}\n")),
             "no Attached line:\n{text}"

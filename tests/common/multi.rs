@@ -3,12 +3,11 @@
 //! every program it reported creating, then the server itself.
 
 use super::gdb::{run_gdb_extended, GdbOutput};
-use super::process::{kill_if_same, spawn_captured, Output, Watched};
+use super::process::{kill_if_same, Output, Watched};
 use super::procfs::proc_start_time;
-use super::server::{parse_listening_port, server_path};
-use super::{GDB_TIMEOUT, STARTUP_TIMEOUT};
+use super::server::spawn_listening;
+use super::GDB_TIMEOUT;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// `SERVER --multi 127.0.0.1:0` (no `--once`: it serves gdb after gdb).
@@ -20,15 +19,7 @@ pub struct MultiServer {
 
 impl MultiServer {
     pub fn start() -> MultiServer {
-        let mut cmd = Command::new(server_path());
-        cmd.args(["--multi", "127.0.0.1:0"]);
-        let (proc, out) = spawn_captured(cmd).expect("spawn the server");
-        let ready = out.wait_for(STARTUP_TIMEOUT, |t| parse_listening_port(t).is_some());
-        let text = out.text();
-        let Some(port) = parse_listening_port(&text).filter(|_| ready) else {
-            proc.kill(true);
-            panic!("server did not start listening:\n{text}");
-        };
+        let (proc, out, port) = spawn_listening(&["--multi", "127.0.0.1:0"]);
         MultiServer { proc, out, port }
     }
 

@@ -65,6 +65,21 @@ pub fn parse_listening_port(text: &str) -> Option<u16> {
         .and_then(|n| n.trim().parse().ok())
 }
 
+/// `SERVER ARGS` with its output captured, once it prints its port; panics
+/// with its output (after killing it) if it does not in time.
+pub fn spawn_listening(args: &[&str]) -> (Watched, Output, u16) {
+    let mut cmd = Command::new(server_path());
+    cmd.args(args);
+    let (proc, out) = spawn_captured(cmd).expect("spawn the server");
+    let ready = out.wait_for(STARTUP_TIMEOUT, |t| parse_listening_port(t).is_some());
+    let text = out.text();
+    let Some(port) = parse_listening_port(&text).filter(|_| ready) else {
+        proc.kill(true);
+        panic!("server did not start listening:\n{text}");
+    };
+    (proc, out, port)
+}
+
 /// A running server with a launched (stopped) program.
 pub struct Server {
     proc: Watched,
