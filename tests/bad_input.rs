@@ -199,6 +199,21 @@ fn malformed_packet_gets_an_error_reply() {
 }
 
 #[test]
+fn malformed_thread_ids_get_an_error_and_the_session_goes_on() {
+    let server = Server::launch(&program("basic"), &[]);
+    let mut client = server.rsp();
+    assert_session_works(&mut client);
+    for packet in ["Hg0,6e", "Hgzz", "Hc-2", "Hgp1.2.3", "Hg"] {
+        let reply = client.request(packet).expect("reply");
+        // GNU gdbserver reads `Hg0,6e` as `Hg0` and answers OK.
+        if !is_gnu_gdbserver() {
+            assert!(reply.starts_with('E'), "{packet}: {reply:?}");
+        }
+        assert_session_works(&mut client);
+    }
+}
+
+#[test]
 fn overlong_packet_does_not_break_the_session() {
     let server = Server::launch(&program("basic"), &[]);
     let mut client = server.rsp();

@@ -324,6 +324,14 @@ impl<'a> Session<'a> {
                 process.report_forks = self.fork_events;
             }
         }
+        if let [b'H', _, thread @ ..] = payload {
+            if ThreadRef::parse(thread).is_none() {
+                // gdbstub would end the session on a thread id it cannot
+                // parse; one bad packet must not cost gdb its program.
+                self.send(b"E01");
+                return Ok(());
+            }
+        }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
             self.select_general(thread);
