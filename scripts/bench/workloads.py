@@ -8,6 +8,7 @@ identical on both sides and the ratio shows the server's cost.
 """
 import collections
 import os
+import re
 
 import procs
 import sessions
@@ -23,6 +24,7 @@ SINGLE_READS = 2000
 SYSCALLS = 10000
 MEM_TCP_MIB = 64
 CONTINUES = {100: 20, 1000: 10}
+FORKS = 200
 
 
 def _startup_metrics(via):
@@ -53,6 +55,15 @@ def _threads_metrics(n, info_target, cont_target):
     ]
 
 
+def _forks_metrics(detach):
+    return [
+        Metric("forks.%s.per_fork" % detach,
+               "fork %d children, detach-on-fork %s" % (FORKS, detach), "ms/fork", False, None),
+        Metric("forks.%s.cpu" % detach, "  server CPU per fork (schedstat)", "ms/fork", False,
+               None),
+    ]
+
+
 def metrics(stdio_read_mib):
     return (_startup_metrics("tcp") + _startup_metrics("stdio") + [
         Metric("hits.per_hit", "breakpoint hit (%d, silent+continue)" % HITS, "us/hit", False,
@@ -74,6 +85,7 @@ def metrics(stdio_read_mib):
                ("ratio", 0.8)),
         Metric("catch.cpu", "  server CPU per stop", "us/stop", False, None),
         Metric("catch.nomatch", "catch syscall chroot, never matches", "us/call", False, None),
+    ] + _forks_metrics("on") + _forks_metrics("off") + [
         Metric("idle.rss", "server RSS stopped at main", "kB", False, ("ratio", 1.5)),
         Metric("idle.sleep_cpu", "server CPU, program sleeps 3 s", "ms", False, ("abs", 30)),
         Metric("idle.spin_cpu", "server CPU, program computes 3 s", "ms", False, ("abs", 30)),
@@ -205,6 +217,35 @@ continue
 bench-mark none1
 """
 
+# With detach-on-fork off gdb keeps every child as a new inferior and
+# schedule-multiple lets `continue` resume them all (without it the child
+# would stay stopped and the parent wait for it forever). A child's exit ends
+# the `continue` with that child's empty inferior selected, so the loop
+# selects the parent (inferior 1) again; the parent exits last, as it reaps
+# each child before the next fork. With detach-on-fork on the first
+# `continue` runs the parent to its exit. `corefile no`: an internal error of
+# gdb must not leave a core file in the directory the suite was started from.
+#
+# GNU gdbserver 13 reports a process's exit (W) without stopping the other
+# processes, although gdb is in all-stop mode; gdb then reads the parent's
+# registers. The parent is normally stopped by then (at its SIGCHLD or its
+# next fork), but on a busy machine it may still run, and gdb fails with
+# "PC register is not available": run the suite on an idle machine.
+FORKS_SCRIPT = """\
+maint set internal-error corefile no
+set detach-on-fork {detach}
+{multiple}break main
+continue
+delete
+bench-mark forks0
+inferior 1
+while $_inferior_thread_count > 0
+  continue
+  inferior 1
+end
+bench-mark forks1
+"""
+
 IDLE = """\
 break main
 continue
@@ -234,6 +275,12 @@ class Ctx:
     def out(self, name):
         self._n += 1
         return os.path.join(self.tmp, "%s.%d.out" % (name, self._n))
+
+
+# gdb's lines (print inferior-events is on by default) for the fork workloads.
+PARENT_EXITED = re.compile(r"^\[Inferior 1 \(process \d+\) exited normally\]$", re.M)
+CHILD_EXITED = re.compile(r"^\[Inferior (?!1 )\d+ \(process \d+\) exited normally\]$", re.M)
+NEW_INFERIOR = re.compile(r"^\[New inferior \d+ \(process \d+\)\]$", re.M)
 
 
 def _exited(s):
@@ -365,6 +412,35 @@ def catch_syscall(ctx, server):
             "catch.nomatch": s.seconds("none0", "none1") / SYSCALLS * 1e6}
 
 
+def forks(detach):
+    def run(ctx, server):
+        text = FORKS_SCRIPT.format(
+            detach=detach, multiple="set schedule-multiple on\n" if detach == "off" else "")
+        script = ctx.script("forks-" + detach, text)
+        s = sessions.tcp(server, [ctx.bins["forks"], str(FORKS)], script, ctx.out("forks"),
+                         60 if detach == "on" else 180)
+        # The parent exits 0 only if waitpid saw every child exit with 0.
+        if not PARENT_EXITED.search(s.output):
+            s.fail("the parent did not exit normally")
+        if detach == "on":
+            detached = s.output.count("[Detaching after fork from child process ")
+            if detached != FORKS:
+                s.fail("gdb detached %d children, expected %d" % (detached, FORKS))
+        else:
+            new = len(NEW_INFERIOR.findall(s.output))
+            exited = len(CHILD_EXITED.findall(s.output))
+            if new != FORKS or exited != FORKS:
+                s.fail("gdb saw %d new inferiors, %d children exit normally; expected %d"
+                       % (new, exited, FORKS))
+        # The server has exited at forks1, but it is not reaped before gdb
+        # exits: its schedstat is still there.
+        cpu = s.run_seconds("forks0", "forks1")
+        p = "forks.%s." % detach
+        return {p + "per_fork": s.seconds("forks0", "forks1") / FORKS * 1e3,
+                p + "cpu": None if cpu is None else cpu / FORKS * 1e3}
+    return run
+
+
 def idle(ctx, server):
     script = ctx.script("idle", IDLE)
     result = {}
@@ -394,5 +470,7 @@ WORKLOADS = [
     ("threads-1000", threads(1000), "thr1000."),
     ("attach-1000", attach, "attach."),
     ("catch-syscall", catch_syscall, "catch."),
+    ("forks-detach-on", forks("on"), "forks.on."),
+    ("forks-detach-off", forks("off"), "forks.off."),
     ("idle", idle, "idle."),
 ]

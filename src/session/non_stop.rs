@@ -13,7 +13,7 @@ use anyhow::Result;
 
 use super::{thread_stop_text, Session, SessionEnd};
 use crate::process::{Report, RunState, StopEvent};
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 use crate::rsp::framing::frame_notification;
 use crate::rsp::stop_reply;
 use crate::rsp::vcont::{self, VContAction};
@@ -34,6 +34,21 @@ struct QueuedStop {
     /// The thread whose stop this is (None: the process exit).
     tid: Option<Tid>,
     text: String,
+    /// The fork child gdb learns of with this stop. Until gdb takes the
+    /// stop out of the queue (`vStopped`) it may not know the child yet:
+    /// a wildcard vCont sent meanwhile must leave the child stopped, as
+    /// gdbserver does.
+    child: Option<Pid>,
+}
+
+impl QueuedStop {
+    fn new(tid: Option<Tid>, text: String, event: Option<StopEvent>) -> QueuedStop {
+        let child = match event {
+            Some(StopEvent::Fork { child } | StopEvent::Vfork { child }) => Some(child),
+            _ => None,
+        };
+        QueuedStop { tid, text, child }
+    }
 }
 
 impl NonStop {
@@ -55,7 +70,7 @@ impl Session<'_> {
             for process in tracer.processes_mut() {
                 process.threads.values_mut().for_each(|t| t.resumed = false);
             }
-            self.non_stop.queue.clear();
+            self.clear_queue();
         }
         self.non_stop.enabled = on;
         self.send(b"OK");
@@ -67,7 +82,7 @@ impl Session<'_> {
     /// `vStopped`. The selected process comes first: gdb makes the first
     /// stop's thread current.
     pub(super) fn non_stop_status(&mut self) -> Result<()> {
-        self.non_stop.queue.clear();
+        self.clear_queue();
         let multiprocess = self.stub.multiprocess;
         let exec_events = self.exec_events;
         let mut pids = self.target.tracer.pids();
@@ -81,15 +96,14 @@ impl Session<'_> {
                 let text = stop_reply::process_exit(pid, exit, multiprocess);
                 self.non_stop
                     .queue
-                    .push_back(QueuedStop { tid: None, text });
+                    .push_back(QueuedStop::new(None, text, None));
                 continue;
             }
             for (tid, event) in process.stopped_threads_for_gdb() {
                 let text = thread_stop_text(process, tid, event, multiprocess, exec_events);
-                self.non_stop.queue.push_back(QueuedStop {
-                    tid: Some(tid),
-                    text,
-                });
+                self.non_stop
+                    .queue
+                    .push_back(QueuedStop::new(Some(tid), text, Some(event)));
             }
         }
         self.send_queue_head();
@@ -98,8 +112,18 @@ impl Session<'_> {
 
     /// `vStopped`: gdb has the first queued stop; send the next one.
     pub(super) fn vstopped(&mut self) {
-        self.non_stop.queue.pop_front();
+        if let Some(acked) = self.non_stop.queue.pop_front() {
+            self.announce(acked.child);
+        }
         self.send_queue_head();
+    }
+
+    /// Forget the queued stops (gdb asks for them all again, or leaves
+    /// non-stop mode); their fork children are gdb's from now on.
+    fn clear_queue(&mut self) {
+        for stop in std::mem::take(&mut self.non_stop.queue) {
+            self.announce(stop.child);
+        }
     }
 
     fn send_queue_head(&mut self) {
@@ -114,14 +138,21 @@ impl Session<'_> {
 
     /// A stop gdb has to hear of: notified at once if nothing is waiting
     /// for gdb's `vStopped`, else queued behind the waiting ones.
-    fn push_stop(&mut self, tid: Option<Tid>, text: String) {
-        let text = self.without_disabled_fields(text);
+    fn push_stop(&mut self, stop: QueuedStop) {
+        let text = self.without_disabled_fields(stop.text);
         if self.non_stop.queue.is_empty() {
             let payload = format!("Stop:{text}");
             log::debug!(target: "remote", "putnotif (\"{payload}\")");
             frame_notification(payload.as_bytes(), &mut self.out);
         }
-        self.non_stop.queue.push_back(QueuedStop { tid, text });
+        self.non_stop.queue.push_back(QueuedStop { text, ..stop });
+    }
+
+    /// gdb has a fork event: its child is gdb's to resume from now on.
+    fn announce(&mut self, child: Option<Pid>) {
+        if let Some(child) = child {
+            self.target.tracer.announce(child);
+        }
     }
 
     /// `vCont` in non-stop mode: resume or stop the threads it names, in
@@ -220,7 +251,6 @@ impl Session<'_> {
         let exec_events = self.exec_events;
         let mut stops = Vec::new();
         let mut exits = Vec::new();
-        let mut reported = Vec::new();
         for process in self.target.tracer.processes_mut() {
             if !process.announced {
                 continue;
@@ -229,30 +259,27 @@ impl Session<'_> {
             // Threads that left (before the process exit, if it came).
             for (tid, code) in std::mem::take(&mut process.exited_threads) {
                 let text = stop_reply::thread_exit(pid, tid, code, multiprocess);
-                stops.push((Some(tid), text));
+                stops.push(QueuedStop::new(Some(tid), text, None));
             }
             for report in process.take_stop_reports()? {
                 match report {
                     Report::Stop { tid, event } => {
                         let text = thread_stop_text(process, tid, event, multiprocess, exec_events);
-                        stops.push((Some(tid), text));
-                        reported.push(Report::Stop { tid, event });
+                        stops.push(QueuedStop::new(Some(tid), text, Some(event)));
                     }
                     Report::ProcessExit(how) => {
                         exits.push((pid, how));
-                        stops.push((None, stop_reply::process_exit(pid, how, multiprocess)));
+                        let text = stop_reply::process_exit(pid, how, multiprocess);
+                        stops.push(QueuedStop::new(None, text, None));
                     }
                 }
             }
         }
-        // Fork children announced by the stops above become processes,
-        // which gdb knows of from now on.
+        // Fork children of the stops above become processes (gdb's once
+        // it has the stop, see `QueuedStop::child`).
         self.target.tracer.settle()?;
-        for report in &reported {
-            self.target.tracer.announce_children(report);
-        }
-        for (tid, text) in stops {
-            self.push_stop(tid, text);
+        for stop in stops {
+            self.push_stop(stop);
         }
         for (pid, exit) in exits {
             let last = self.target.tracer.pids() == [pid];

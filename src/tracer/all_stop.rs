@@ -97,9 +97,14 @@ impl Tracer {
             ..
         } = report
         {
-            if let Some(child) = self.processes.get_mut(child) {
-                child.announced = true;
-            }
+            self.announce(*child);
+        }
+    }
+
+    /// gdb knows of the fork child `pid` (it has its parent's fork event).
+    pub fn announce(&mut self, pid: Pid) {
+        if let Some(child) = self.processes.get_mut(&pid) {
+            child.announced = true;
         }
     }
 
