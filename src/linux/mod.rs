@@ -55,6 +55,10 @@ pub trait ArchHooks {
 
     /// What raised a SIGTRAP with this si_code.
     fn trap_cause(si_code: i32) -> TrapCause;
+
+    /// Where glibc keeps a thread's DTV (dynamic thread vector) pointer,
+    /// relative to the thread pointer (its TCB layout for this CPU).
+    const DTV_OFFSET_FROM_TP: u64;
 }
 
 /// A stopped thread's registers: read from the kernel at most once per
@@ -71,6 +75,9 @@ pub trait ThreadRegisters: Default + std::fmt::Debug {
 
     /// The syscall the thread is in, at a syscall stop.
     fn syscall_number(&mut self, tid: Tid) -> PtraceResult<u64>;
+
+    /// The thread pointer (the base of its thread-local storage).
+    fn thread_pointer(&mut self, tid: Tid) -> PtraceResult<u64>;
 
     /// The registers every stop reply carries, as (gdb regnum, value):
     /// frame pointer, stack pointer, PC.

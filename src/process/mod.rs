@@ -24,6 +24,7 @@ mod non_stop;
 mod queued_traps;
 mod registers;
 pub mod thread;
+mod tls;
 mod watchpoints;
 
 use std::collections::{BTreeMap, BTreeSet};

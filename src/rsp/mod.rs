@@ -82,6 +82,13 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
+    /// `qGetTLSAddr:THREAD,OFFSET,LM`: where a thread's variable at
+    /// OFFSET in the TLS block of the module whose link_map is at LM is.
+    TlsAddress {
+        thread: thread_id::ThreadRef,
+        offset: u64,
+        lm: u64,
+    },
 }
 
 /// Recognise the packets this layer owns.
@@ -89,6 +96,14 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
         b"qC" => Some(Owned::CurrentThread),
+        p if p.starts_with(b"qGetTLSAddr:") => {
+            let text = std::str::from_utf8(&p[b"qGetTLSAddr:".len()..]).ok()?;
+            let mut fields = text.split(',');
+            let thread = thread_id::ThreadRef::parse(fields.next()?.as_bytes())?;
+            let offset = u64::from_str_radix(fields.next()?, 16).ok()?;
+            let lm = u64::from_str_radix(fields.next()?, 16).ok()?;
+            Some(Owned::TlsAddress { thread, offset, lm })
+        }
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
         p if p.starts_with(b"D;") => Some(Owned::Detach(Some(parse_pid(&p[2..])))),
@@ -367,6 +382,23 @@ mod tests {
         assert_eq!(owned(b"k"), Some(Owned::Kill { pid: None }));
         assert_eq!(owned(b"g"), None);
         assert_eq!(owned(b"Detach"), None);
+    }
+
+    #[test]
+    fn parses_tls_address_requests() {
+        assert_eq!(
+            owned(b"qGetTLSAddr:p10.11,8,7ffff7ffe2e0"),
+            Some(Owned::TlsAddress {
+                thread: thread_id::ThreadRef::Thread(
+                    Some(Pid::new(0x10)),
+                    crate::ptrace::Tid::new(0x11)
+                ),
+                offset: 8,
+                lm: 0x7fff_f7ff_e2e0,
+            })
+        );
+        assert_eq!(owned(b"qGetTLSAddr:p10.11,zz,0"), None);
+        assert_eq!(owned(b"qGetTLSAddr:p10.11,8"), None);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! reason, detach, kill, thread list, siginfo, extended-mode requests,
 //! signal and syscall filters.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Session, SessionEnd};
 use crate::ptrace::Pid;
+use crate::rsp::thread_id::ThreadRef;
 use crate::rsp::{self, Owned};
 
 impl Session<'_> {
@@ -132,6 +133,25 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
             }
             Owned::Kill { pid } => self.kill(pid)?,
+            Owned::TlsAddress { thread, offset, lm } => {
+                let tid = match thread {
+                    ThreadRef::Thread(_, tid) => tid,
+                    _ => self.current_tid(),
+                };
+                let address = self
+                    .target
+                    .tracer
+                    .owner_mut(tid)
+                    .context("no such thread")
+                    .and_then(|process| process.tls_address(tid, offset, lm));
+                match address {
+                    Ok(address) => self.send(format!("{address:x}").as_bytes()),
+                    Err(e) => {
+                        log::debug!("qGetTLSAddr for {tid}: {e:#}");
+                        self.send(b"E01");
+                    }
+                }
+            }
             Owned::CurrentThread => {
                 let tid = self.current_tid();
                 let reply = match self.target.tracer.owner_of(tid) {

@@ -32,6 +32,8 @@ impl ArchHooks for X86_64 {
     type HwDebug = DebugRegisters;
     const BREAKPOINT_INSN: &'static [u8] = arch::BREAKPOINT_INSN;
     const PC_AFTER_BREAKPOINT: u64 = arch::PC_AFTER_BREAKPOINT_ADJUST;
+    /// tcbhead_t: `tcb`, then `dtv`.
+    const DTV_OFFSET_FROM_TP: u64 = 8;
 
     fn placeholder_description() -> TargetDescription {
         arch::target_description(arch::X86Features::from_xcr0(0))
@@ -117,6 +119,11 @@ impl ThreadRegisters for X86Registers {
     /// orig_rax: rax itself becomes the return value on the way out.
     fn syscall_number(&mut self, tid: Tid) -> PtraceResult<u64> {
         Ok(self.gpr(tid)?.orig_rax)
+    }
+
+    /// fs_base: glibc points %fs at the thread's TCB.
+    fn thread_pointer(&mut self, tid: Tid) -> PtraceResult<u64> {
+        Ok(self.gpr(tid)?.fs_base)
     }
 
     /// rbp, rsp, rip: amd64 registers 6, 7 and 16.
