@@ -225,12 +225,18 @@ bench-mark none1
 # each child before the next fork. With detach-on-fork on the first
 # `continue` runs the parent to its exit. `corefile no`: an internal error of
 # gdb must not leave a core file in the directory the suite was started from.
+# Detach-on-fork off takes about 30 ms per child, mostly gdb's: for each new
+# inferior it reads the program and its libraries through the server (vFile)
+# and loads their symbols; about 6 s per session, hence the long timeout.
 #
 # GNU gdbserver 13 reports a process's exit (W) without stopping the other
-# processes, although gdb is in all-stop mode; gdb then reads the parent's
-# registers. The parent is normally stopped by then (at its SIGCHLD or its
-# next fork), but on a busy machine it may still run, and gdb fails with
-# "PC register is not available": run the suite on an idle machine.
+# processes, although gdb is in all-stop mode, and gdb then reads the
+# parent's registers. The parent is normally stopped by then (the SIGCHLD it
+# gets as the server reaps the child stops it, as it is traced), but if it
+# has not run yet, gdbserver answers "unavailable" for its registers, and
+# keeps answering so until it resumes it: gdb fails with "PC register is not
+# available" (a retry cannot help, as gdb cannot resume without that PC).
+# This happens now and then, more often on a busy machine.
 FORKS_SCRIPT = """\
 maint set internal-error corefile no
 set detach-on-fork {detach}

@@ -223,7 +223,7 @@ impl Process {
                 Waited::NoChildren => {
                     self.threads.clear();
                     if self.exit.is_none() {
-                        self.exit = Some(super::ProcessExit::Killed(libc::SIGKILL));
+                        self.set_exit(super::ProcessExit::Killed(libc::SIGKILL));
                     }
                 }
             }

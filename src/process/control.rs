@@ -284,7 +284,7 @@ impl Process {
                 Waited::NoChildren => {
                     self.threads.clear();
                     if self.exit.is_none() {
-                        self.exit = Some(ProcessExit::Killed(libc::SIGKILL));
+                        self.set_exit(ProcessExit::Killed(libc::SIGKILL));
                     }
                     return Ok(());
                 }
@@ -363,7 +363,7 @@ impl Process {
                 Waited::NoChildren => {
                     if self.exit.is_none() && !self.threads.is_empty() {
                         self.threads.clear();
-                        self.exit = Some(ProcessExit::Killed(libc::SIGKILL));
+                        self.set_exit(ProcessExit::Killed(libc::SIGKILL));
                     }
                     return Ok(());
                 }
@@ -465,7 +465,7 @@ impl Process {
                     Err(e) => log::debug!("kill: resuming {tid}: {e}"),
                 },
                 Waited::Nothing => {}
-                Waited::NoChildren => self.exit = Some(ProcessExit::Killed(libc::SIGKILL)),
+                Waited::NoChildren => self.set_exit(ProcessExit::Killed(libc::SIGKILL)),
             }
         }
         Ok(())

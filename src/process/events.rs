@@ -60,7 +60,7 @@ impl Process {
         if tid == self.pid.leader() {
             // The leader's status comes last: the whole process is gone.
             self.threads.clear();
-            self.exit = Some(how);
+            self.set_exit(how);
         } else if known && self.threads.is_empty() && self.exit.is_none() {
             // The last thread is gone and the leader left before it (a
             // hidden zombie): its final status is due now. Wait for it
@@ -76,12 +76,12 @@ impl Process {
         while self.exit.is_none() {
             match block_on(self.pid.leader())? {
                 Waited::Event(_, WaitEvent::Exited { code }) => {
-                    self.exit = Some(ProcessExit::Exited(code));
+                    self.set_exit(ProcessExit::Exited(code));
                 }
                 Waited::Event(_, WaitEvent::Killed { signal, .. }) => {
-                    self.exit = Some(ProcessExit::Killed(signal));
+                    self.set_exit(ProcessExit::Killed(signal));
                 }
-                Waited::NoChildren => self.exit = Some(ProcessExit::Killed(libc::SIGKILL)),
+                Waited::NoChildren => self.set_exit(ProcessExit::Killed(libc::SIGKILL)),
                 Waited::Event(..) | Waited::Nothing => {}
             }
         }

@@ -51,8 +51,12 @@ pub struct Process {
     memory: Memory,
     breakpoints: Breakpoints,
     pub desc: TargetDescription,
-    /// Set from the leader's final wait status.
+    /// Set from the leader's final wait status (`set_exit`).
     pub exit: Option<ProcessExit>,
+    /// When the exit was seen, among all processes: exits are reported in
+    /// the order they happened (a child's before the parent that waited
+    /// for it).
+    pub exit_order: u64,
     /// True when we attached to it, false when we launched it.
     pub attached: bool,
     /// The thread of the last stop we reported (gdb's current thread then).
@@ -137,6 +141,7 @@ impl Process {
             breakpoints: Breakpoints::default(),
             desc,
             exit: None,
+            exit_order: 0,
             attached,
             last_reported: pid.leader(),
             stopping: false,
@@ -188,6 +193,14 @@ impl Process {
         tid == self.pid.leader()
             || self.threads.contains_key(&tid)
             || crate::ptrace::wait::thread_group_of(tid) == Some(self.pid)
+    }
+
+    /// The process is gone: note how, and when among all processes.
+    pub(crate) fn set_exit(&mut self, how: ProcessExit) {
+        if self.exit.is_none() {
+            self.exit_order = crate::ptrace::wait::exit_number(self.pid.leader());
+        }
+        self.exit = Some(how);
     }
 
     pub fn is_alive(&self) -> bool {

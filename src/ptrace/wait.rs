@@ -6,7 +6,7 @@
 //! We always wait with `__WALL` on any child (-1): waiting on a zombie leader's
 //! tid would hang until its other threads are gone.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use super::{Pid, Tid};
@@ -121,9 +121,48 @@ thread_local! {
     static DEFERRED: RefCell<VecDeque<(Tid, WaitEvent)>> = const { RefCell::new(VecDeque::new()) };
 }
 
+thread_local! {
+    /// Counts exits as waitpid returns them, across processes.
+    static EXITS_SEEN: Cell<u64> = const { Cell::new(0) };
+    /// The place in that count of exits that were deferred, by tid: a
+    /// deferred exit happened before the statuses its waiter took after it.
+    static DEFERRED_EXITS: RefCell<Vec<(Tid, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn next_exit_number() -> u64 {
+    EXITS_SEEN.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    })
+}
+
+/// Where the exit of `tid` stands among all exits waitpid returned: the
+/// number it got when it was deferred, else the next one (it is being
+/// handled as it comes).
+pub fn exit_number(tid: Tid) -> u64 {
+    let deferred = DEFERRED_EXITS.with(|d| {
+        let mut list = d.borrow_mut();
+        let index = list.iter().position(|&(t, _)| t == tid)?;
+        Some(list.swap_remove(index).1)
+    });
+    deferred.unwrap_or_else(next_exit_number)
+}
+
+/// Every deferred status has been handled: the numbers kept for exits
+/// that were not a process's (a thread's) are of no use any more.
+pub fn forget_deferred_exit_numbers() {
+    if !has_deferred() {
+        DEFERRED_EXITS.with(|d| d.borrow_mut().clear());
+    }
+}
+
 /// Keep a status for whoever waits next (see `DEFERRED`).
 pub fn defer(tid: Tid, event: WaitEvent) {
     log::trace!("waitpid: deferring {tid} {event:?}");
+    if matches!(event, WaitEvent::Exited { .. } | WaitEvent::Killed { .. }) {
+        let number = next_exit_number();
+        DEFERRED_EXITS.with(|d| d.borrow_mut().push((tid, number)));
+    }
     DEFERRED.with(|d| d.borrow_mut().push_back((tid, event)));
 }
 

@@ -488,10 +488,12 @@ impl<'a> Session<'a> {
             }
             Report::ProcessExit(exit) => {
                 let text = stop_reply::process_exit(pid, exit, multiprocess);
+                // Any other process, even one whose own exit is still to
+                // be reported (its threads are gone already).
                 let survivor = tracer
                     .processes()
-                    .filter(|p| p.pid != pid)
-                    .find_map(|p| p.thread_ids().next())
+                    .find(|p| p.pid != pid)
+                    .map(|p| p.thread_ids().next().unwrap_or(p.pid.leader()))
                     .and_then(to_gdb_tid);
                 let reason = match survivor {
                     // Others live on (fork children gdb holds): gdbstub

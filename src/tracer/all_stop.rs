@@ -49,15 +49,19 @@ impl Tracer {
         self.processes.values_mut().any(|p| p.has_report())
     }
 
-    /// The one event to report, with its process: a process exit first,
-    /// else a thread event, taking the processes in turn so that none
-    /// starves. Every thread of every process is then stopped for gdb.
+    /// The one event to report, with its process: a process exit first
+    /// (the earliest), else a thread event, taking the processes in turn
+    /// so that none starves. Every thread of every process is then
+    /// stopped for gdb.
     pub fn take_report(&mut self) -> Option<(Pid, Report)> {
         let pids = self.rotated_pids();
-        let found = pids.iter().find_map(|&pid| {
-            let process = self.processes.get(&pid).filter(|p| p.announced)?;
-            process.exit.map(|exit| (pid, Report::ProcessExit(exit)))
-        });
+        let found = self
+            .processes
+            .values()
+            .filter(|p| p.announced)
+            .filter_map(|p| Some((p.exit_order, p.pid, p.exit?)))
+            .min_by_key(|&(order, _, _)| order)
+            .map(|(_, pid, exit)| (pid, Report::ProcessExit(exit)));
         let found = found.or_else(|| {
             pids.iter().find_map(|&pid| {
                 let process = self.processes.get_mut(&pid).filter(|p| p.announced)?;

@@ -142,6 +142,7 @@ impl Tracer {
             let leftover = wait::take_deferred_matching(|_| true);
             let Some((tid, event)) = leftover else {
                 if children.is_empty() {
+                    wait::forget_deferred_exit_numbers();
                     return Ok(());
                 }
                 continue;
