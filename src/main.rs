@@ -69,6 +69,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         disabled: rsp::DisabledPackets::parse(&cli.disable_packet).map_err(anyhow::Error::msg)?,
         program: None,
         args: Vec::new(),
+        environment_changes: Vec::new(),
+        working_dir: None,
     };
     let mut program_output = None;
     let inferior = match mode {
@@ -147,6 +149,8 @@ fn start(
         disable_aslr: cli.disable_aslr(),
         keep_protocol_fds: *comm == Comm::Stdio,
         output_fd,
+        environment: None,
+        working_dir: None,
     };
     let pid = launch(&options)?;
     say!("Process {} created; pid = {pid}", program.to_string_lossy());

@@ -25,7 +25,16 @@ pub struct LaunchOptions {
     /// Where the program's stdout and stderr go instead (a pipe the session
     /// forwards to gdb as console output), when set.
     pub output_fd: Option<i32>,
+    /// The program's environment ("NAME=VALUE" each); None: ours.
+    pub environment: Option<Vec<OsString>>,
+    /// The directory it starts in; None: ours.
+    pub working_dir: Option<OsString>,
 }
+
+/// What failed in the child before it became the program, as it tells the
+/// parent through the error pipe (one tag byte, then the errno).
+const FAILED_EXEC: u8 = 0;
+const FAILED_CHDIR: u8 = 1;
 
 /// Find the program the way execvp would, so errors can be named before fork.
 pub fn resolve_program(program: &OsString) -> Result<PathBuf> {
@@ -87,6 +96,25 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let devnull = CString::new("/dev/null")?;
+    // Everything the child needs is made here: after fork it may not allocate.
+    let c_env = match &opts.environment {
+        Some(vars) => Some(
+            vars.iter()
+                .map(|v| CString::new(v.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()
+                .context("environment entry has a NUL byte")?,
+        ),
+        None => None,
+    };
+    let envp: Option<Vec<*const libc::c_char>> = c_env.as_ref().map(|vars| {
+        let mut envp: Vec<_> = vars.iter().map(|v| v.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        envp
+    });
+    let c_cwd = match &opts.working_dir {
+        Some(dir) => Some(CString::new(dir.as_bytes()).context("directory name has a NUL byte")?),
+        None => None,
+    };
 
     let (release_r, release_w) = pipe_cloexec()?;
     let (err_r, err_w) = pipe_cloexec()?;
@@ -103,14 +131,14 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
             // Our copies of the parent's ends, or EOF would never come.
             libc::close(release_w);
             libc::close(err_r);
-            child_exec(
-                &opts_child(opts),
-                release_r,
-                err_w,
-                &c_path,
-                &argv,
-                &devnull,
-            )
+            let exec = ExecParts {
+                path: &c_path,
+                argv: &argv,
+                envp: envp.as_deref(),
+                cwd: c_cwd.as_ref(),
+                devnull: &devnull,
+            };
+            child_exec(&opts_child(opts), release_r, err_w, &exec)
         }
     }
     // SAFETY: closing our copies of the child's pipe ends.
@@ -129,16 +157,22 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
         bail!("Cannot trace the new process {pid}: {e}");
     }
     let outcome = wait_for_exec(pid);
-    let mut errno_buf = [0u8; 4];
-    // SAFETY: reading at most 4 bytes into a local buffer.
-    let n = unsafe { libc::read(err_r, errno_buf.as_mut_ptr().cast(), 4) };
+    let mut failure = [0u8; 5];
+    // SAFETY: reading at most 5 bytes into a local buffer.
+    let n = unsafe { libc::read(err_r, failure.as_mut_ptr().cast(), 5) };
     // SAFETY: closing our fd.
     unsafe { libc::close(err_r) };
     match outcome {
         Ok(()) => Ok(pid),
         Err(e) => {
-            if n == 4 {
-                let err = std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno_buf));
+            if n == 5 {
+                let errno = i32::from_ne_bytes([failure[1], failure[2], failure[3], failure[4]]);
+                let err = std::io::Error::from_raw_os_error(errno);
+                if failure[0] == FAILED_CHDIR {
+                    // gdbserver's words for it.
+                    let dir = opts.working_dir.clone().unwrap_or_default();
+                    bail!("{}: {}", Path::new(&dir).display(), strerror(&err));
+                }
                 bail!("Cannot exec {}: {}.", path.display(), strerror(&err));
             }
             Err(e)
@@ -160,14 +194,16 @@ fn opts_child(o: &LaunchOptions) -> ChildOpts {
     }
 }
 
-unsafe fn child_exec(
-    o: &ChildOpts,
-    release_r: i32,
-    err_w: i32,
-    path: &CString,
-    argv: &[*const libc::c_char],
-    devnull: &CString,
-) -> ! {
+/// What the child execs, all made before fork (the child may not allocate).
+struct ExecParts<'a> {
+    path: &'a CString,
+    argv: &'a [*const libc::c_char],
+    envp: Option<&'a [*const libc::c_char]>,
+    cwd: Option<&'a CString>,
+    devnull: &'a CString,
+}
+
+unsafe fn child_exec(o: &ChildOpts, release_r: i32, err_w: i32, exec: &ExecParts) -> ! {
     // Its own process group, as gdbserver does, so a ^C typed at our terminal
     // is not delivered to it behind gdb's back.
     libc::setpgid(0, 0);
@@ -185,7 +221,7 @@ unsafe fn child_exec(
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     if o.keep_protocol_fds {
-        let fd = libc::open(devnull.as_ptr(), libc::O_RDONLY);
+        let fd = libc::open(exec.devnull.as_ptr(), libc::O_RDONLY);
         if fd >= 0 {
             libc::dup2(fd, 0);
             libc::close(fd);
@@ -200,10 +236,23 @@ unsafe fn child_exec(
     // Wait until the parent has seized us.
     let mut byte = 0u8;
     while libc::read(release_r, (&mut byte as *mut u8).cast(), 1) < 0 {}
-    libc::execv(path.as_ptr(), argv.as_ptr());
-    let errno = *libc::__errno_location();
-    let bytes = errno.to_ne_bytes();
-    libc::write(err_w, bytes.as_ptr().cast(), 4);
+    if let Some(dir) = exec.cwd {
+        if libc::chdir(dir.as_ptr()) != 0 {
+            report_failure(err_w, FAILED_CHDIR);
+        }
+    }
+    match exec.envp {
+        Some(envp) => libc::execve(exec.path.as_ptr(), exec.argv.as_ptr(), envp.as_ptr()),
+        None => libc::execv(exec.path.as_ptr(), exec.argv.as_ptr()),
+    };
+    report_failure(err_w, FAILED_EXEC)
+}
+
+/// Child side: tell the parent what failed (tag, errno) and die.
+unsafe fn report_failure(err_w: i32, what: u8) -> ! {
+    let errno = (*libc::__errno_location()).to_ne_bytes();
+    let message = [what, errno[0], errno[1], errno[2], errno[3]];
+    libc::write(err_w, message.as_ptr().cast(), message.len());
     libc::_exit(127);
 }
 

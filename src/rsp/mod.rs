@@ -82,6 +82,16 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
+    /// `QEnvironmentHexEncoded:HEX(NAME=VALUE)` (value Some),
+    /// `QEnvironmentUnset:HEX(NAME)` (value None): for the next vRun.
+    Environment {
+        name: Vec<u8>,
+        value: Option<Vec<u8>>,
+    },
+    /// `QEnvironmentReset`: the next vRun gets our environment as it is.
+    EnvironmentReset,
+    /// `QSetWorkingDir:HEX(DIR)`; empty: our own directory.
+    WorkingDir(Option<Vec<u8>>),
     /// `qGetTLSAddr:THREAD,OFFSET,LM`: where a thread's variable at
     /// OFFSET in the TLS block of the module whose link_map is at LM is.
     TlsAddress {
@@ -96,6 +106,23 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
         b"qC" => Some(Owned::CurrentThread),
+        b"QEnvironmentReset" => Some(Owned::EnvironmentReset),
+        p if p.starts_with(b"QEnvironmentHexEncoded:") => {
+            let entry = decode_hex(&p[b"QEnvironmentHexEncoded:".len()..])?;
+            let equals = entry.iter().position(|&b| b == b'=')?;
+            Some(Owned::Environment {
+                name: entry[..equals].to_vec(),
+                value: Some(entry[equals + 1..].to_vec()),
+            })
+        }
+        p if p.starts_with(b"QEnvironmentUnset:") => Some(Owned::Environment {
+            name: decode_hex(&p[b"QEnvironmentUnset:".len()..])?,
+            value: None,
+        }),
+        p if p.starts_with(b"QSetWorkingDir:") => {
+            let dir = decode_hex(&p[b"QSetWorkingDir:".len()..])?;
+            Some(Owned::WorkingDir(Some(dir).filter(|d| !d.is_empty())))
+        }
         p if p.starts_with(b"qGetTLSAddr:") => {
             let text = std::str::from_utf8(&p[b"qGetTLSAddr:".len()..]).ok()?;
             let mut fields = text.split(',');
@@ -274,6 +301,10 @@ const EXTRA_FEATURES: &[&str] = &[
     "QNonStop+",
     "QThreadEvents+",
     "ConditionalBreakpoints+",
+    "QEnvironmentHexEncoded+",
+    "QEnvironmentUnset+",
+    "QEnvironmentReset+",
+    "QSetWorkingDir+",
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
@@ -382,6 +413,30 @@ mod tests {
         assert_eq!(owned(b"k"), Some(Owned::Kill { pid: None }));
         assert_eq!(owned(b"g"), None);
         assert_eq!(owned(b"Detach"), None);
+    }
+
+    #[test]
+    fn parses_environment_and_working_dir() {
+        assert_eq!(
+            owned(b"QEnvironmentHexEncoded:413d623d63"),
+            Some(Owned::Environment {
+                name: b"A".to_vec(),
+                value: Some(b"b=c".to_vec())
+            })
+        );
+        assert_eq!(
+            owned(b"QEnvironmentUnset:41"),
+            Some(Owned::Environment {
+                name: b"A".to_vec(),
+                value: None
+            })
+        );
+        assert_eq!(owned(b"QEnvironmentHexEncoded:41"), None);
+        assert_eq!(
+            owned(b"QSetWorkingDir:2f746d70"),
+            Some(Owned::WorkingDir(Some(b"/tmp".to_vec())))
+        );
+        assert_eq!(owned(b"QSetWorkingDir:"), Some(Owned::WorkingDir(None)));
     }
 
     #[test]
@@ -569,7 +624,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+".to_vec()
+            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+".to_vec()
         );
     }
 }

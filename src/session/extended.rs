@@ -28,6 +28,38 @@ pub struct RunConfig {
     pub forward_output: bool,
     pub program: Option<OsString>,
     pub args: Vec<OsString>,
+    /// gdb's `set environment` / `unset environment` since its last
+    /// QEnvironmentReset, in order: (name, Some(value)) or (name, None).
+    pub environment_changes: Vec<(OsString, Option<OsString>)>,
+    /// gdb's `set cwd` (QSetWorkingDir): where `run` starts the program.
+    pub working_dir: Option<OsString>,
+}
+
+impl RunConfig {
+    /// The environment for the next `run`: ours with gdb's changes, or
+    /// None (ours as it is) when gdb changed nothing.
+    fn environment(&self) -> Option<Vec<OsString>> {
+        if self.environment_changes.is_empty() {
+            return None;
+        }
+        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        for (name, value) in &self.environment_changes {
+            vars.retain(|(n, _)| n != name);
+            if let Some(value) = value {
+                vars.push((name.clone(), value.clone()));
+            }
+        }
+        Some(
+            vars.into_iter()
+                .map(|(name, value)| {
+                    let mut entry = name;
+                    entry.push("=");
+                    entry.push(value);
+                    entry
+                })
+                .collect(),
+        )
+    }
 }
 
 impl Session<'_> {
@@ -60,6 +92,8 @@ impl Session<'_> {
             disable_aslr: self.config.disable_aslr,
             keep_protocol_fds: self.config.stdio,
             output_fd: output_fd.as_ref().map(|fd| fd.as_raw_fd()),
+            environment: self.config.environment(),
+            working_dir: self.config.working_dir.clone(),
         };
         let launched = launch(&options);
         // Only the program keeps the write end.

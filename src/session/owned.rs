@@ -2,6 +2,9 @@
 //! reason, detach, kill, thread list, siginfo, extended-mode requests,
 //! signal and syscall filters.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+
 use anyhow::{Context, Result};
 
 use super::{Session, SessionEnd};
@@ -86,6 +89,21 @@ impl Session<'_> {
                     inferior.set_catch_syscalls(catch.clone());
                 }
                 self.catch_syscalls = catch;
+                self.send(b"OK");
+            }
+            Owned::Environment { name, value } => {
+                let name = OsString::from_vec(name);
+                let changes = &mut self.config.environment_changes;
+                changes.retain(|(n, _)| *n != name);
+                changes.push((name, value.map(OsString::from_vec)));
+                self.send(b"OK");
+            }
+            Owned::EnvironmentReset => {
+                self.config.environment_changes.clear();
+                self.send(b"OK");
+            }
+            Owned::WorkingDir(dir) => {
+                self.config.working_dir = dir.map(OsString::from_vec);
                 self.send(b"OK");
             }
             Owned::DisableRandomization(on) => {
