@@ -35,6 +35,46 @@ pub struct RunConfig {
     pub working_dir: Option<OsString>,
 }
 
+/// `~` and `~/...` in gdb's `set cwd` are the home directory, `~user/...`
+/// that user's, as gdbserver expands them.
+fn expand_tilde(dir: &std::ffi::OsStr) -> OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = dir.as_bytes();
+    let Some(rest) = bytes.strip_prefix(b"~") else {
+        return dir.to_os_string();
+    };
+    let split = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let (user, tail) = rest.split_at(split);
+    let home = if user.is_empty() {
+        std::env::var_os("HOME")
+    } else {
+        home_of(user)
+    };
+    match home {
+        Some(home) => {
+            let mut expanded = home.into_vec();
+            expanded.extend_from_slice(tail);
+            OsString::from_vec(expanded)
+        }
+        None => dir.to_os_string(),
+    }
+}
+
+/// A user's home directory from the password database.
+fn home_of(user: &[u8]) -> Option<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let name = std::ffi::CString::new(user).ok()?;
+    // SAFETY: getpwnam with a valid C string; the tracer thread is the only
+    // one that calls it, and the entry is copied out at once.
+    let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+    if entry.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null passwd entry has a NUL-terminated pw_dir.
+    let dir = unsafe { std::ffi::CStr::from_ptr((*entry).pw_dir) };
+    Some(OsString::from_vec(dir.to_bytes().to_vec()))
+}
+
 impl RunConfig {
     /// The environment for the next `run`: ours with gdb's changes, or
     /// None (ours as it is) when gdb changed nothing.
@@ -93,7 +133,7 @@ impl Session<'_> {
             keep_protocol_fds: self.config.stdio,
             output_fd: output_fd.as_ref().map(|fd| fd.as_raw_fd()),
             environment: self.config.environment(),
-            working_dir: self.config.working_dir.clone(),
+            working_dir: self.config.working_dir.as_deref().map(expand_tilde),
         };
         let launched = launch(&options);
         // Only the program keeps the write end.
@@ -181,5 +221,27 @@ impl Session<'_> {
             self.general_thread = None;
         }
         self.last_stop = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_is_the_home_directory() {
+        let home = std::env::var_os("HOME").expect("HOME");
+        let mut expected = home.clone();
+        expected.push("/work");
+        assert_eq!(expand_tilde(std::ffi::OsStr::new("~/work")), expected);
+        assert_eq!(expand_tilde(std::ffi::OsStr::new("~")), home);
+        assert_eq!(
+            expand_tilde(std::ffi::OsStr::new("/tmp/~x")),
+            OsString::from("/tmp/~x")
+        );
+        assert_eq!(
+            expand_tilde(std::ffi::OsStr::new("~root/x")),
+            OsString::from("/root/x")
+        );
     }
 }
