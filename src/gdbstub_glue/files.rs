@@ -1,10 +1,11 @@
 //! What gdb reads as files: the target description (qXfer:features), the
 //! executable's name (qXfer:exec-file), the auxiliary vector (qXfer:auxv) and
 //! host I/O (vFile), which gdb uses to read the program and its libraries
-//! when its sysroot is `target:` (the default), as with gdbserver.
+//! when its sysroot is `target:` (the default), and to write and delete
+//! files (`remote put`, `remote delete`), as with gdbserver.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 
 use gdbstub::common::Pid;
 use gdbstub::target::ext::auxv::Auxv;
@@ -12,8 +13,8 @@ use gdbstub::target::ext::exec_file::ExecFile;
 use gdbstub::target::ext::host_io::{
     FsKind, HostIo, HostIoClose, HostIoCloseOps, HostIoErrno, HostIoError, HostIoFstat,
     HostIoFstatOps, HostIoOpen, HostIoOpenFlags, HostIoOpenMode, HostIoOpenOps, HostIoPread,
-    HostIoPreadOps, HostIoReadlink, HostIoReadlinkOps, HostIoResult, HostIoSetfs, HostIoSetfsOps,
-    HostIoStat,
+    HostIoPreadOps, HostIoPwrite, HostIoPwriteOps, HostIoReadlink, HostIoReadlinkOps, HostIoResult,
+    HostIoSetfs, HostIoSetfsOps, HostIoStat, HostIoUnlink, HostIoUnlinkOps,
 };
 use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverride;
 use gdbstub::target::{TargetError, TargetResult};
@@ -84,6 +85,12 @@ fn errno_of(e: &std::io::Error) -> HostIoErrno {
         Some(libc::EINVAL) => HostIoErrno::EINVAL,
         Some(libc::EMFILE) => HostIoErrno::EMFILE,
         Some(libc::ENAMETOOLONG) => HostIoErrno::ENAMETOOLONG,
+        Some(libc::EEXIST) => HostIoErrno::EEXIST,
+        Some(libc::ENOSPC) => HostIoErrno::ENOSPC,
+        Some(libc::EROFS) => HostIoErrno::EROFS,
+        Some(libc::EFBIG) => HostIoErrno::EFBIG,
+        Some(libc::EBUSY) => HostIoErrno::EBUSY,
+        Some(libc::EIO) => HostIoErrno::EIO,
         _ => HostIoErrno::EUNKNOWN,
     }
 }
@@ -111,6 +118,12 @@ impl HostIo for DebugTarget {
     fn support_setfs(&mut self) -> Option<HostIoSetfsOps<'_, Self>> {
         Some(self)
     }
+    fn support_pwrite(&mut self) -> Option<HostIoPwriteOps<'_, Self>> {
+        Some(self)
+    }
+    fn support_unlink(&mut self) -> Option<HostIoUnlinkOps<'_, Self>> {
+        Some(self)
+    }
 }
 
 impl HostIoOpen for DebugTarget {
@@ -118,14 +131,23 @@ impl HostIoOpen for DebugTarget {
         &mut self,
         filename: &[u8],
         flags: HostIoOpenFlags,
-        _mode: HostIoOpenMode,
+        mode: HostIoOpenMode,
     ) -> HostIoResult<u32, Self> {
-        // gdb only reads files through us; refuse anything that would write.
-        if flags.bits() & 0x3 != 0 {
-            return Err(HostIoError::Errno(HostIoErrno::EACCES));
-        }
         let path = std::path::Path::new(std::ffi::OsStr::from_bytes(filename));
-        match std::fs::File::open(path) {
+        // gdb's File-I/O flags and modes, which open(2) spells alike.
+        let access = flags.bits() & 0x3;
+        let mut options = std::fs::OpenOptions::new();
+        options
+            .read(access != HostIoOpenFlags::O_WRONLY.bits())
+            .write(access != HostIoOpenFlags::O_RDONLY.bits())
+            .append(flags.contains(HostIoOpenFlags::O_APPEND))
+            .truncate(flags.contains(HostIoOpenFlags::O_TRUNC))
+            .mode(mode.bits() & 0o7777);
+        match flags.contains(HostIoOpenFlags::O_EXCL) {
+            true => options.create_new(flags.contains(HostIoOpenFlags::O_CREAT)),
+            false => options.create(flags.contains(HostIoOpenFlags::O_CREAT)),
+        };
+        match options.open(path) {
             Ok(file) => {
                 let fd = self.next_host_fd;
                 self.next_host_fd += 1;
@@ -165,6 +187,28 @@ impl HostIoPread for DebugTarget {
         let n = count.min(buf.len()).min(CHUNK);
         match file.read_at(&mut buf[..n], offset) {
             Ok(read) => Ok(read),
+            Err(e) => io_err(e),
+        }
+    }
+}
+
+impl HostIoPwrite for DebugTarget {
+    fn pwrite(&mut self, fd: u32, offset: u64, data: &[u8]) -> HostIoResult<u64, Self> {
+        let file = self
+            .host_files
+            .get(&fd)
+            .ok_or(HostIoError::Errno(HostIoErrno::EBADF))?;
+        match file.write_at(data, offset) {
+            Ok(written) => Ok(written as u64),
+            Err(e) => io_err(e),
+        }
+    }
+}
+
+impl HostIoUnlink for DebugTarget {
+    fn unlink(&mut self, filename: &[u8]) -> HostIoResult<(), Self> {
+        match std::fs::remove_file(std::ffi::OsStr::from_bytes(filename)) {
+            Ok(()) => Ok(()),
             Err(e) => io_err(e),
         }
     }
