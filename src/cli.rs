@@ -27,9 +27,20 @@ pub struct Cli {
     /// Attach to the running process PID instead of starting a program.
     #[arg(long)]
     pub attach: bool,
-    /// Serve `target extended-remote` (not available yet).
+    /// Serve `target extended-remote`: gdb's run, attach, kill and detach,
+    /// several processes on one connection; the server outlives them.
     #[arg(long)]
     pub multi: bool,
+    /// Start the program through WRAPPER (e.g. `env FOO=1`), which must
+    /// exec it; gdb takes over once it does. The list ends with `--`.
+    #[arg(
+        long,
+        num_args = 1..,
+        value_terminator = "--",
+        allow_hyphen_values = true,
+        value_name = "WRAPPER"
+    )]
+    pub wrapper: Vec<OsString>,
     /// Exit after the first connection closes.
     #[arg(long)]
     pub once: bool,
@@ -114,7 +125,12 @@ impl Cli {
         let Some((comm, rest)) = self.rest.split_first() else {
             bail!("No COMM given (try --help)");
         };
-        let comm = parse_comm(&comm.to_string_lossy())?;
+        let comm = comm.to_string_lossy();
+        // An option we do not know lands here, before COMM.
+        if comm.starts_with("--") {
+            bail!("Unknown argument: {comm}");
+        }
+        let comm = parse_comm(&comm)?;
         // `--attach` used to come after COMM; gdbserver still accepts it there.
         let (attach, rest) = match rest.split_first() {
             Some((flag, after)) if flag == "--attach" => (true, after),
@@ -191,5 +207,36 @@ mod tests {
             }
         );
         assert!(cli.once);
+    }
+
+    #[test]
+    fn wrapper_words_end_at_the_double_dash() {
+        let cli = Cli::parse_from([
+            "rgdbserver",
+            "--wrapper",
+            "env",
+            "-i",
+            "FOO=1",
+            "--",
+            ":0",
+            "./prog",
+            "arg",
+        ]);
+        assert_eq!(cli.wrapper, vec!["env", "-i", "FOO=1"]);
+        let (_, mode) = cli.comm_and_mode().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            mode,
+            Mode::Launch {
+                program: "./prog".into(),
+                args: vec!["arg".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_option_is_named() {
+        let cli = Cli::parse_from(["rgdbserver", "--frobnicate", ":0", "./prog"]);
+        let err = cli.comm_and_mode().expect_err("unknown option accepted");
+        assert_eq!(err.to_string(), "Unknown argument: --frobnicate");
     }
 }

@@ -71,6 +71,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         args: Vec::new(),
         environment_changes: Vec::new(),
         working_dir: None,
+        wrapper: cli.wrapper.clone(),
     };
     let mut program_output = None;
     let inferior = match mode {
@@ -151,6 +152,7 @@ fn start(
         output_fd,
         environment: None,
         working_dir: None,
+        wrapper: cli.wrapper.clone(),
     };
     let pid = launch(&options)?;
     say!("Process {} created; pid = {pid}", program.to_string_lossy());

@@ -237,3 +237,25 @@ fn no_disable_randomization_keeps_aslr() {
     let gdb = server.gdb(&["p 1"]);
     gdb.assert_contains("$1 = 1");
 }
+
+#[test]
+fn a_wrapper_starts_the_program_and_gdb_takes_it_at_its_exec() {
+    let dir = TempDir::new("wrapper");
+    let result = dir.file("result");
+    let server = Server::launch_with(
+        &["--once", "--wrapper", "env", "RGDB_TEST_VAR=wrapped", "--"],
+        "127.0.0.1:0",
+        &program("envcwd"),
+        &[result.to_str().expect("utf-8 path")],
+    );
+    // gdb has the program itself (its main), not the wrapper.
+    let gdb = server.gdb(&["break main", "continue", "info inferiors", "continue"]);
+    gdb.assert_contains("Breakpoint 1, main (");
+    gdb.assert_contains("exited normally]");
+    let cwd = std::env::current_dir().expect("cwd");
+    assert_eq!(
+        read_result(&result),
+        format!("var=wrapped unset=(none) cwd={}\n", cwd.display())
+    );
+    server.assert_exits("after the program exited");
+}

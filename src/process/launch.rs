@@ -29,6 +29,10 @@ pub struct LaunchOptions {
     pub environment: Option<Vec<OsString>>,
     /// The directory it starts in; None: ours.
     pub working_dir: Option<OsString>,
+    /// `--wrapper`: exec these words with the program and its arguments
+    /// after them; the wrapper's own exec is passed over, the program is
+    /// taken at the next one (the wrapper must exec it).
+    pub wrapper: Vec<OsString>,
 }
 
 /// What failed in the child before it became the program, as it tells the
@@ -86,12 +90,16 @@ fn pipe_cloexec() -> Result<(i32, i32)> {
 /// Fork, seize and exec the program; returns its pid, stopped at the exec stop.
 pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
     let path = resolve_program(&opts.program)?;
+    let exec_path = match opts.wrapper.first() {
+        Some(wrapper) => resolve_program(wrapper)?,
+        None => path.clone(),
+    };
     let c_path =
-        CString::new(path.as_os_str().as_bytes()).context("program name has a NUL byte")?;
-    let mut c_args =
-        vec![CString::new(opts.program.as_bytes()).context("program name has a NUL byte")?];
-    for a in &opts.args {
-        c_args.push(CString::new(a.as_bytes()).context("argument has a NUL byte")?);
+        CString::new(exec_path.as_os_str().as_bytes()).context("program name has a NUL byte")?;
+    let mut c_args = Vec::new();
+    let words = opts.wrapper.iter().chain([&opts.program]).chain(&opts.args);
+    for word in words {
+        c_args.push(CString::new(word.as_bytes()).context("argument has a NUL byte")?);
     }
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
@@ -156,7 +164,14 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
         unsafe { libc::close(err_r) };
         bail!("Cannot trace the new process {pid}: {e}");
     }
-    let outcome = wait_for_exec(pid);
+    let mut outcome = wait_for_exec(pid);
+    if outcome.is_ok() && !opts.wrapper.is_empty() {
+        // That was the wrapper's exec: let it run to the program's.
+        outcome = ptrace::cont(pid.leader(), 0)
+            .context("PTRACE_CONT after the wrapper's exec")
+            .and_then(|()| wait_for_exec(pid))
+            .context("the wrapper did not exec the program");
+    }
     let mut failure = [0u8; 5];
     // SAFETY: reading at most 5 bytes into a local buffer.
     let n = unsafe { libc::read(err_r, failure.as_mut_ptr().cast(), 5) };

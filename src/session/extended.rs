@@ -33,6 +33,8 @@ pub struct RunConfig {
     pub environment_changes: Vec<(OsString, Option<OsString>)>,
     /// gdb's `set cwd` (QSetWorkingDir): where `run` starts the program.
     pub working_dir: Option<OsString>,
+    /// `--wrapper`: what every program is started through.
+    pub wrapper: Vec<OsString>,
 }
 
 /// `~` and `~/...` in gdb's `set cwd` are the home directory, `~user/...`
@@ -134,6 +136,7 @@ impl Session<'_> {
             output_fd: output_fd.as_ref().map(|fd| fd.as_raw_fd()),
             environment: self.config.environment(),
             working_dir: self.config.working_dir.as_deref().map(expand_tilde),
+            wrapper: self.config.wrapper.clone(),
         };
         let launched = launch(&options);
         // Only the program keeps the write end.
