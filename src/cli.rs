@@ -63,6 +63,10 @@ pub struct Cli {
     /// Tthread (no thread in stop replies), qC, qfThreadInfo, threads.
     #[arg(long = "disable-packet", value_delimiter = ',', value_name = "PACKETS")]
     pub disable_packet: Vec<String>,
+    /// gdbserver's built-in unit tests; ours run with `cargo test`, so this
+    /// build has none (and says so, as a gdbserver built without them).
+    #[arg(long)]
+    pub selftest: bool,
     /// Accepted for compatibility: programs are started directly.
     #[arg(long = "startup-with-shell", hide = true)]
     pub startup_with_shell: bool,
@@ -70,7 +74,7 @@ pub struct Cli {
     pub no_startup_with_shell: bool,
     /// COMM, then the program and its arguments (or the PID with --attach).
     #[arg(
-        required = true,
+        required_unless_present = "selftest",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "COMM PROG ARGS"

@@ -102,6 +102,32 @@ fn unparsable_address_is_refused() {
     assert_refused(&run, needle, &prog);
 }
 
+#[test]
+fn unknown_option_is_named_and_nothing_starts() {
+    let dir = TempDir::new("badopt");
+    let prog = program_copy("basic", &dir);
+    let p = prog.to_str().unwrap();
+    let run = run_server_to_exit(&args(&["--frobnicate", ":0", p]), EVENT_TIMEOUT);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        output.contains("Unknown argument: --frobnicate"),
+        "{output}"
+    );
+    assert!(!run.status.expect("exited").success());
+    assert_eq!(pids_running(&prog), Vec::<i32>::new(), "left behind");
+}
+
+#[test]
+fn selftest_says_this_build_has_none_and_succeeds() {
+    let run = run_server_to_exit(&args(&["--selftest"]), EVENT_TIMEOUT);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        output.contains("Selftests have been disabled for this build."),
+        "{output}"
+    );
+    assert!(run.status.expect("exited").success());
+}
+
 /// Bytes from a fixed LCG, without the characters that frame packets or
 /// interrupt (`$`, `#`, `%`, `+`, `-`, 0x03, `}`, `*`).
 fn garbage(n: usize) -> Vec<u8> {
