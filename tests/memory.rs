@@ -176,3 +176,60 @@ fn memory_reads_never_show_inserted_breakpoints() {
     assert_eq!(gdb.value(1), "1");
     assert_eq!(gdb.value(2), "1");
 }
+
+/// CRC-32 as gdb computes it for `compare-sections` (libiberty's xcrc32:
+/// polynomial 0x04c11db7, MSB first, from 0xffffffff, no final inversion).
+fn xcrc32(bytes: &[u8]) -> u32 {
+    let mut crc: u32 = 0xffff_ffff;
+    for &b in bytes {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+#[test]
+fn crc_of_memory_matches_what_gdb_computes_and_hides_breakpoints() {
+    let server = Server::launch(&program("basic"), &[]);
+    let mut client = server.rsp();
+    let stop = client.request("?").expect("? reply");
+    // The PC (register 0x10) of the first stop: mapped code in ld.so.
+    let pc_field = stop
+        .split(';')
+        .find_map(|f| f.strip_prefix("10:"))
+        .unwrap_or_else(|| panic!("no pc in {stop}"));
+    let pc_bytes = rsp::decode_hex(pc_field).expect("hex pc");
+    let pc = u64::from_le_bytes(pc_bytes.try_into().expect("8 bytes"));
+    let range = format!("{pc:x},100");
+    let bytes = rsp::decode_hex(&client.request(&format!("m{range}")).expect("m")).expect("hex");
+    assert_eq!(bytes.len(), 0x100);
+    let expected = format!("C{:x}", xcrc32(&bytes));
+    assert_eq!(
+        client.request(&format!("qCRC:{range}")).expect("qCRC"),
+        expected
+    );
+    // A breakpoint inside the range changes nothing gdb sees...
+    let bp = format!("Z0,{:x},1", pc + 0x10);
+    assert_eq!(client.request(&bp).expect("Z0"), "OK");
+    assert_eq!(
+        client.request(&format!("qCRC:{range}")).expect("qCRC"),
+        expected
+    );
+    // ... a real change does.
+    let flipped = bytes[0x20] ^ 0xff;
+    let write = format!("M{:x},1:{flipped:02x}", pc + 0x20);
+    assert_eq!(client.request(&write).expect("M"), "OK");
+    assert_ne!(
+        client.request(&format!("qCRC:{range}")).expect("qCRC"),
+        expected
+    );
+    // Unmapped memory is an error, and the session goes on.
+    assert!(client.request("qCRC:0,10").expect("qCRC").starts_with('E'));
+    assert!(client.request("g").expect("g").len() > 100);
+}

@@ -6,6 +6,7 @@
 //! (detach must happen before `OK`), `k`/`vKill` (kill and reap before
 //! replying). Everything else goes to gdbstub via [`stub::StubDriver`].
 
+pub mod crc;
 pub mod framing;
 pub mod qxfer;
 pub mod stop_reply;
@@ -82,6 +83,8 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
+    /// `qCRC:ADDR,LEN`: the CRC-32 of memory, for `compare-sections`.
+    Crc { addr: u64, len: u64 },
     /// `QEnvironmentHexEncoded:HEX(NAME=VALUE)` (value Some),
     /// `QEnvironmentUnset:HEX(NAME)` (value None): for the next vRun.
     Environment {
@@ -107,6 +110,13 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"?" => Some(Owned::StopReason),
         b"qC" => Some(Owned::CurrentThread),
         b"QEnvironmentReset" => Some(Owned::EnvironmentReset),
+        p if p.starts_with(b"qCRC:") => {
+            let (addr, len) = parse_addr_len(&p[b"qCRC:".len()..])?;
+            Some(Owned::Crc {
+                addr,
+                len: len as u64,
+            })
+        }
         p if p.starts_with(b"QEnvironmentHexEncoded:") => {
             let entry = decode_hex(&p[b"QEnvironmentHexEncoded:".len()..])?;
             let equals = entry.iter().position(|&b| b == b'=')?;

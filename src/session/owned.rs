@@ -91,6 +91,20 @@ impl Session<'_> {
                 self.catch_syscalls = catch;
                 self.send(b"OK");
             }
+            Owned::Crc { addr, len } => {
+                let crc = self
+                    .target
+                    .selected_mut()
+                    .context("no process")
+                    .and_then(|process| memory_crc(process, addr, len));
+                match crc {
+                    Ok(crc) => self.send(format!("C{crc:x}").as_bytes()),
+                    Err(e) => {
+                        log::debug!("qCRC at {addr:#x}: {e:#}");
+                        self.send(b"E01");
+                    }
+                }
+            }
             Owned::Environment { name, value } => {
                 let name = OsString::from_vec(name);
                 let changes = &mut self.config.environment_changes;
@@ -269,6 +283,28 @@ impl Session<'_> {
         self.send(if done { b"OK" } else { b"E16" });
         Ok(())
     }
+}
+
+/// The CRC of `len` bytes of the program's memory at `addr`, as gdb sees
+/// it (our breakpoints hidden), read a chunk at a time.
+fn memory_crc(process: &mut crate::process::Process, addr: u64, len: u64) -> Result<u32> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut buf = vec![0u8; CHUNK.min(len) as usize];
+    let mut crc = 0xffff_ffff;
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(CHUNK) as usize;
+        let at = addr.wrapping_add(done);
+        let read = process
+            .read_memory(at, &mut buf[..n])
+            .with_context(|| format!("reading {n:#x} bytes at {at:#x}"))?;
+        if read != n {
+            anyhow::bail!("cannot read memory at {:#x}", at + read as u64);
+        }
+        crc = rsp::crc::update(crc, &buf[..n]);
+        done += n as u64;
+    }
+    Ok(crc)
 }
 
 /// The agent expressions of a Z0/Z1's condition list (the text after the
