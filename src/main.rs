@@ -8,6 +8,7 @@ mod gdbstub_glue;
 mod ids;
 mod linux;
 mod logging;
+mod osdata;
 mod process;
 mod ptrace;
 mod rsp;

@@ -83,6 +83,12 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
+    /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`).
+    OsData {
+        annex: String,
+        offset: usize,
+        length: usize,
+    },
     /// `qCRC:ADDR,LEN`: the CRC-32 of memory, for `compare-sections`.
     Crc { addr: u64, len: u64 },
     /// `QEnvironmentHexEncoded:HEX(NAME=VALUE)` (value Some),
@@ -110,6 +116,14 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"?" => Some(Owned::StopReason),
         b"qC" => Some(Owned::CurrentThread),
         b"QEnvironmentReset" => Some(Owned::EnvironmentReset),
+        p if p.starts_with(b"qXfer:osdata:read:") => {
+            let req = qxfer::parse_read(p)?;
+            Some(Owned::OsData {
+                annex: req.annex.to_string(),
+                offset: req.offset,
+                length: req.length,
+            })
+        }
         p if p.starts_with(b"qCRC:") => {
             let (addr, len) = parse_addr_len(&p[b"qCRC:".len()..])?;
             Some(Owned::Crc {
@@ -315,6 +329,7 @@ const EXTRA_FEATURES: &[&str] = &[
     "QEnvironmentUnset+",
     "QEnvironmentReset+",
     "QSetWorkingDir+",
+    "qXfer:osdata:read+",
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
@@ -634,7 +649,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+".to_vec()
+            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+".to_vec()
         );
     }
 }

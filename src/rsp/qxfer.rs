@@ -51,7 +51,7 @@ pub fn window_reply(data: &[u8], offset: usize, length: usize) -> Vec<u8> {
     out
 }
 
-fn xml_escape(text: &str, out: &mut String) {
+pub fn xml_escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

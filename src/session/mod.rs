@@ -95,6 +95,8 @@ pub struct Session<'a> {
     fork_events: bool,
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
+    /// The `info os` document being read in chunks (built at offset 0).
+    os_data: Option<Vec<u8>>,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
@@ -134,6 +136,7 @@ impl<'a> Session<'a> {
             exec_events: false,
             fork_events: false,
             thread_list: Vec::new(),
+            os_data: None,
             general_thread: None,
             pass_signals: Vec::new(),
             catch_syscalls: None,

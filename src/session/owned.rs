@@ -91,6 +91,21 @@ impl Session<'_> {
                 self.catch_syscalls = catch;
                 self.send(b"OK");
             }
+            Owned::OsData {
+                annex,
+                offset,
+                length,
+            } => {
+                // Made anew at offset 0, then read in windows.
+                if offset == 0 {
+                    self.os_data = crate::osdata::document(&annex).map(String::into_bytes);
+                }
+                let reply = match &self.os_data {
+                    Some(doc) => rsp::qxfer::window_reply(doc, offset, length),
+                    None => b"E01".to_vec(),
+                };
+                self.send(&reply);
+            }
             Owned::Crc { addr, len } => {
                 let crc = self
                     .target

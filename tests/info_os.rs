@@ -1,0 +1,37 @@
+//! `info os` (qXfer:osdata): the kinds of data the server lists, and its
+//! machine's processes and threads, the debugged program among them.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn info_os_lists_the_program_among_the_processes_and_threads() {
+    let server = Server::launch(&program("basic"), &[]);
+    let pid = server.inferior_pid;
+    let gdb = server.gdb(&["info os", "info os processes", "info os threads"]);
+    gdb.assert_contains("processes  Listing of all processes");
+    gdb.assert_lacks("Can not fetch data now");
+    let program = program("basic");
+    let process_row = gdb
+        .text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
+        .unwrap_or_else(|| panic!("no row for {pid}:\n{}", gdb.text));
+    assert!(
+        process_row.contains(&program.display().to_string()),
+        "{process_row}"
+    );
+    // The thread table: pid, command (its comm), tid, core.
+    assert!(
+        gdb.text.lines().any(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() >= 3
+                && cols[0] == pid.to_string()
+                && cols[1] == "basic"
+                && cols[2] == pid.to_string()
+        }),
+        "no thread row for {pid}:\n{}",
+        gdb.text
+    );
+}
