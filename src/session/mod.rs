@@ -96,7 +96,7 @@ pub struct Session<'a> {
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
     /// The `info os` document being read in chunks (built at offset 0).
-    os_data: Option<Vec<u8>>,
+    os_data: Vec<u8>,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
@@ -136,7 +136,7 @@ impl<'a> Session<'a> {
             exec_events: false,
             fork_events: false,
             thread_list: Vec::new(),
-            os_data: None,
+            os_data: Vec::new(),
             general_thread: None,
             pass_signals: Vec::new(),
             catch_syscalls: None,

@@ -98,12 +98,9 @@ impl Session<'_> {
             } => {
                 // Made anew at offset 0, then read in windows.
                 if offset == 0 {
-                    self.os_data = crate::osdata::document(&annex).map(String::into_bytes);
+                    self.os_data = crate::osdata::document(&annex).into_bytes();
                 }
-                let reply = match &self.os_data {
-                    Some(doc) => rsp::qxfer::window_reply(doc, offset, length),
-                    None => b"E01".to_vec(),
-                };
+                let reply = rsp::qxfer::window_reply(&self.os_data, offset, length);
                 self.send(&reply);
             }
             Owned::Crc { addr, len } => {
