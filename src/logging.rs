@@ -86,3 +86,32 @@ pub fn set_remote_debug(on: bool) {
     REMOTE_DEBUG.store(on, Ordering::Relaxed);
     update_level();
 }
+
+/// Packet bytes as `--remote-debug` shows them: printable ASCII as it is,
+/// a backslash doubled, anything else (NULs, escape sequences, binary
+/// data) as `\xNN`, so a packet never writes control codes to a terminal.
+pub struct Printable<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for &b in self.0 {
+            match b {
+                b'\\' => f.write_str("\\\\")?,
+                0x20..=0x7e => std::fmt::Write::write_char(f, b as char)?,
+                _ => write!(f, "\\x{b:02x}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_print_without_control_bytes() {
+        let shown = Printable(b"vFile:pread\x00\x1b[31m\\ok").to_string();
+        assert_eq!(shown, "vFile:pread\\x00\\x1b[31m\\\\ok");
+    }
+}

@@ -17,6 +17,7 @@ use gdbstub::common::Signal;
 use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 
 use crate::gdbstub_glue::{to_gdb_tid, DebugTarget};
+use crate::logging::Printable;
 use crate::process::{ProcessExit, Report, StopEvent};
 use crate::ptrace::Tid;
 use crate::rsp;
@@ -288,7 +289,7 @@ impl<'a> Session<'a> {
                 payload,
                 checksum_ok,
             } => {
-                log::debug!(target: "remote", "getpkt (\"{}\")", String::from_utf8_lossy(&payload));
+                log::debug!(target: "remote", "getpkt (\"{}\")", Printable(&payload));
                 if !checksum_ok {
                     if self.no_ack {
                         self.send(b"E01");
@@ -535,7 +536,7 @@ impl<'a> Session<'a> {
     }
 
     fn send_framed(&mut self, payload: &[u8], framer: fn(&[u8], &mut Vec<u8>)) {
-        log::debug!(target: "remote", "putpkt (\"{}\")", String::from_utf8_lossy(payload));
+        log::debug!(target: "remote", "putpkt (\"{}\")", Printable(payload));
         let start = self.out.len();
         framer(payload, &mut self.out);
         if !self.no_ack {
