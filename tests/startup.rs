@@ -259,3 +259,29 @@ fn a_wrapper_starts_the_program_and_gdb_takes_it_at_its_exec() {
     );
     server.assert_exits("after the program exited");
 }
+
+#[test]
+fn remote_debug_writes_no_control_bytes_to_the_terminal() {
+    let server = Server::launch_with(
+        &["--once", "--remote-debug"],
+        "127.0.0.1:0",
+        &program("basic"),
+        &[],
+    );
+    // gdb reads the program and its libraries through vFile: binary replies.
+    let gdb = server.gdb(&["break main", "continue"]);
+    gdb.assert_contains("Breakpoint 1, main (");
+    drop(gdb);
+    let log = server.output();
+    assert!(log.contains("putpkt (\"F"), "no vFile reply logged:\n{log}");
+    let bad: Vec<char> = log
+        .chars()
+        .filter(|&c| c.is_control() && c != '\n' && c != '\t')
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} control characters in the log, the first: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(20)]
+    );
+}
