@@ -149,3 +149,32 @@ fn finish_prints_the_returned_value() {
     gdb.assert_contains("exited normally");
     assert_eq!(read_result(&run.result), BASIC_RESULT);
 }
+
+#[test]
+fn a_breakpoint_in_a_library_loaded_again_hits_again() {
+    let dir = TempDir::new("reload");
+    let result = dir.file("result");
+    let server = Server::launch(&program("reload"), &[result.to_str().expect("utf-8")]);
+    // gdb drops the breakpoint from its view when the library goes (its
+    // memory is gone, nothing is removed) and inserts it again when the
+    // library comes back, often at the same address.
+    let count = script(
+        &dir,
+        "count.gdb",
+        &[
+            "set breakpoint pending on",
+            "set $hits = 0",
+            "break j0",
+            "commands",
+            "silent",
+            "set $hits = $hits + 1",
+            "continue",
+            "end",
+            "continue",
+            "print $hits",
+        ],
+    );
+    let gdb = server.gdb(&[&count]);
+    assert_eq!(gdb.value(1), "2", "{}", gdb.text);
+    assert_eq!(read_result(&result), "calls=2 sum=2\n");
+}

@@ -143,7 +143,15 @@ impl Memory {
         insn: &[u8],
     ) -> io::Result<()> {
         if bps.contains(addr) {
-            return Ok(());
+            // Still ours, unless the code under it was replaced: a library
+            // unloaded (gdb forgets its breakpoints without removing them)
+            // and another mapped at the same address. Then the breakpoint
+            // is set anew over the new code.
+            let mut current = vec![0u8; insn.len()];
+            if self.read_raw(addr, &mut current).ok() == Some(insn.len()) && current == insn {
+                return Ok(());
+            }
+            bps.inserted.remove(&addr);
         }
         let mut orig = vec![0u8; insn.len()];
         // Read through the shadow so an overlapping breakpoint's byte is not
