@@ -23,6 +23,7 @@ pub mod memory;
 mod non_stop;
 mod queued_traps;
 mod registers;
+mod solibs;
 pub mod thread;
 mod tls;
 mod watchpoints;

@@ -107,7 +107,7 @@ impl Process {
         Ok(false)
     }
 
-    fn program_headers_from_auxv(&self) -> Result<(u64, u64)> {
+    pub(super) fn program_headers_from_auxv(&self) -> Result<(u64, u64)> {
         let auxv = std::fs::read(format!("/proc/{}/auxv", self.pid))
             .with_context(|| format!("reading /proc/{}/auxv", self.pid))?;
         let mut phdr = None;
@@ -127,13 +127,13 @@ impl Process {
         ))
     }
 
-    fn read_u64(&mut self, addr: u64) -> Result<u64> {
+    pub(super) fn read_u64(&mut self, addr: u64) -> Result<u64> {
         let mut bytes = [0u8; 8];
         self.read_exact(addr, &mut bytes)?;
         Ok(u64::from_le_bytes(bytes))
     }
 
-    fn read_exact(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+    pub(super) fn read_exact(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
         let n = self
             .read_memory(addr, buf)
             .with_context(|| format!("reading {:#x} bytes at {addr:#x}", buf.len()))?;

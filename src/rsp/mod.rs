@@ -83,6 +83,8 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
+    /// `qXfer:libraries-svr4:read::OFFSET,LENGTH`: the shared libraries.
+    LibrariesSvr4 { offset: usize, length: usize },
     /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`).
     OsData {
         annex: String,
@@ -116,6 +118,13 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"?" => Some(Owned::StopReason),
         b"qC" => Some(Owned::CurrentThread),
         b"QEnvironmentReset" => Some(Owned::EnvironmentReset),
+        p if p.starts_with(b"qXfer:libraries-svr4:read:") => {
+            let req = qxfer::parse_read(p)?;
+            Some(Owned::LibrariesSvr4 {
+                offset: req.offset,
+                length: req.length,
+            })
+        }
         p if p.starts_with(b"qXfer:osdata:read:") => {
             let req = qxfer::parse_read(p)?;
             Some(Owned::OsData {
@@ -330,6 +339,7 @@ const EXTRA_FEATURES: &[&str] = &[
     "QEnvironmentReset+",
     "QSetWorkingDir+",
     "qXfer:osdata:read+",
+    "qXfer:libraries-svr4:read+",
 ];
 
 /// gdbstub's qSupported reply plus what we implement in front of it.
@@ -649,7 +659,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+".to_vec()
+            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
         );
     }
 }

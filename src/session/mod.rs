@@ -98,6 +98,8 @@ pub struct Session<'a> {
     thread_list: Vec<u8>,
     /// The `info os` document being read in chunks (built at offset 0).
     os_data: Vec<u8>,
+    /// The shared-library list being read in chunks (built at offset 0).
+    library_list: Option<Vec<u8>>,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
@@ -138,6 +140,7 @@ impl<'a> Session<'a> {
             fork_events: false,
             thread_list: Vec::new(),
             os_data: Vec::new(),
+            library_list: None,
             general_thread: None,
             pass_signals: Vec::new(),
             catch_syscalls: None,

@@ -91,6 +91,28 @@ impl Session<'_> {
                 self.catch_syscalls = catch;
                 self.send(b"OK");
             }
+            Owned::LibrariesSvr4 { offset, length } => {
+                // Made anew at offset 0, then read in windows.
+                if offset == 0 {
+                    let list = self
+                        .target
+                        .selected_mut()
+                        .context("no process")
+                        .and_then(|process| process.svr4_library_list());
+                    self.library_list = match list {
+                        Ok(list) => Some(list.into_bytes()),
+                        Err(e) => {
+                            log::debug!("libraries-svr4: {e:#}");
+                            None
+                        }
+                    };
+                }
+                let reply = match &self.library_list {
+                    Some(doc) => rsp::qxfer::window_reply(doc, offset, length),
+                    None => b"E01".to_vec(),
+                };
+                self.send(&reply);
+            }
             Owned::OsData {
                 annex,
                 offset,

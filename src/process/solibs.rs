@@ -1,0 +1,133 @@
+//! The shared-library list gdb reads in one packet
+//! (`qXfer:libraries-svr4:read`) instead of walking the dynamic linker's
+//! link maps itself a word at a time: found through the program's
+//! DT_DEBUG entry (`struct r_debug`), listed as gdbserver lists it (the
+//! program's own map as `main-lm`, then every named library).
+//! Before the dynamic linker has set DT_DEBUG the list is empty; without
+//! a DT_DEBUG entry at all (a static program, ld.so run as the program)
+//! the request fails and gdb walks the link maps itself, as with
+//! gdbserver.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use super::Process;
+use crate::rsp::qxfer::xml_escape;
+
+const PT_DYNAMIC: u32 = 2;
+const PT_PHDR: u32 = 6;
+const DT_NULL: u64 = 0;
+const DT_DEBUG: u64 = 21;
+/// `struct r_debug`: r_version (int, padded), then r_map.
+const R_MAP: u64 = 8;
+/// `struct link_map`: l_addr, l_name, l_ld, l_next.
+const L_NAME: u64 = 8;
+const L_LD: u64 = 16;
+const L_NEXT: u64 = 24;
+/// Bounds against a corrupt program: dynamic entries, link maps, name size.
+const MAX_DYNAMIC: u64 = 4096;
+const MAX_MAPS: usize = 100_000;
+const MAX_NAME: usize = 4096;
+
+impl Process {
+    /// The `<library-list-svr4>` document of this process.
+    pub fn svr4_library_list(&mut self) -> Result<String> {
+        let mut doc = String::from("<library-list-svr4 version=\"1.0\"");
+        let r_debug = self.r_debug_address()?;
+        let mut map = match r_debug {
+            Some(r_debug) => self.read_u64(r_debug + R_MAP)?,
+            None => 0,
+        };
+        if map == 0 {
+            doc.push_str("></library-list-svr4>");
+            return Ok(doc);
+        }
+        let lmid = r_debug.unwrap_or(0);
+        let _ = write!(doc, " main-lm=\"{map:#x}\">");
+        // The first map is the program's own.
+        map = self.read_u64(map + L_NEXT)?;
+        for _ in 0..MAX_MAPS {
+            if map == 0 {
+                break;
+            }
+            let name_addr = self.read_u64(map + L_NAME)?;
+            let name = self.read_c_string(name_addr)?;
+            if !name.is_empty() {
+                let l_addr = self.read_u64(map)?;
+                let l_ld = self.read_u64(map + L_LD)?;
+                doc.push_str("<library name=\"");
+                xml_escape(&name, &mut doc);
+                let _ = write!(
+                    doc,
+                    "\" lm=\"{map:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>"
+                );
+            }
+            map = self.read_u64(map + L_NEXT)?;
+        }
+        doc.push_str("</library-list-svr4>");
+        Ok(doc)
+    }
+
+    /// Where `struct r_debug` is: the value of the program's DT_DEBUG
+    /// entry, found from its program headers (the auxiliary vector says
+    /// where they are; PT_PHDR gives the load bias). None while it is 0.
+    fn r_debug_address(&mut self) -> Result<Option<u64>> {
+        let (phdr, phnum) = self.program_headers_from_auxv()?;
+        let mut bias = None;
+        let mut dynamic = None;
+        for i in 0..phnum.min(512) {
+            // Elf64_Phdr: p_type (4), p_flags (4), p_offset, p_vaddr, ...
+            let mut header = [0u8; 24];
+            self.read_exact(phdr + i * 56, &mut header)?;
+            let p_type = u32::from_le_bytes(header[..4].try_into()?);
+            let p_vaddr = u64::from_le_bytes(header[16..24].try_into()?);
+            match p_type {
+                PT_PHDR => bias = Some(phdr.wrapping_sub(p_vaddr)),
+                PT_DYNAMIC => dynamic = Some(p_vaddr),
+                _ => {}
+            }
+        }
+        // Without them (a static program, or ld.so run as the program)
+        // gdb must find the list itself: an error tells it so.
+        let (Some(bias), Some(dynamic)) = (bias, dynamic) else {
+            anyhow::bail!("the program has no dynamic section");
+        };
+        let dynamic = dynamic.wrapping_add(bias);
+        for i in 0..MAX_DYNAMIC {
+            let mut entry = [0u8; 16];
+            self.read_exact(dynamic + i * 16, &mut entry)?;
+            let tag = u64::from_le_bytes(entry[..8].try_into()?);
+            let value = u64::from_le_bytes(entry[8..].try_into()?);
+            match tag {
+                DT_NULL => break,
+                DT_DEBUG => return Ok(Some(value).filter(|&v| v != 0)),
+                _ => {}
+            }
+        }
+        anyhow::bail!("the program's dynamic section has no DT_DEBUG")
+    }
+
+    /// A NUL-terminated string of the program's (lossy UTF-8).
+    fn read_c_string(&mut self, addr: u64) -> Result<String> {
+        if addr == 0 {
+            return Ok(String::new());
+        }
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 256];
+        while bytes.len() < MAX_NAME {
+            let n = self.read_memory(addr + bytes.len() as u64, &mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            match chunk[..n].iter().position(|&b| b == 0) {
+                Some(end) => {
+                    bytes.extend_from_slice(&chunk[..end]);
+                    break;
+                }
+                None => bytes.extend_from_slice(&chunk[..n]),
+            }
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
