@@ -41,8 +41,7 @@ fn gdb_gets_the_library_list_in_one_packet_and_uses_it() {
     let log = server.output();
     let reply = log
         .lines()
-        .filter(|l| l.contains("putpkt (\"l<library-list-svr4"))
-        .last()
+        .rfind(|l| l.contains("putpkt (\"l<library-list-svr4"))
         .unwrap_or_else(|| panic!("no library list sent:\n{log}"));
     assert!(reply.contains("main-lm=\"0x"), "{reply}");
     assert!(reply.contains("/libc.so.6\" lm=\"0x"), "{reply}");
