@@ -158,23 +158,8 @@ fn a_breakpoint_in_a_library_loaded_again_hits_again() {
     // gdb drops the breakpoint from its view when the library goes (its
     // memory is gone, nothing is removed) and inserts it again when the
     // library comes back, often at the same address.
-    let count = script(
-        &dir,
-        "count.gdb",
-        &[
-            "set breakpoint pending on",
-            "set $hits = 0",
-            "break j0",
-            "commands",
-            "silent",
-            "set $hits = $hits + 1",
-            "continue",
-            "end",
-            "continue",
-            "print $hits",
-        ],
-    );
-    let gdb = server.gdb(&[&count]);
+    let count = hit_counting_script(&dir.file("count.gdb"), "break j0");
+    let gdb = server.gdb(&["set breakpoint pending on", &count]);
     assert_eq!(gdb.value(1), "2", "{}", gdb.text);
     assert_eq!(read_result(&result), "calls=2 sum=2\n");
 }

@@ -21,10 +21,13 @@ const DT_NULL: u64 = 0;
 const DT_DEBUG: u64 = 21;
 /// `struct r_debug`: r_version (int, padded), then r_map.
 const R_MAP: u64 = 8;
-/// `struct link_map`: l_addr, l_name, l_ld, l_next.
+/// `struct link_map`'s public head (<link.h>): l_addr, l_name, l_ld,
+/// l_next, l_prev, one pointer each (also read by `tls`).
+pub(super) const L_ADDR: u64 = 0;
 const L_NAME: u64 = 8;
 const L_LD: u64 = 16;
-const L_NEXT: u64 = 24;
+pub(super) const L_NEXT: u64 = 24;
+pub(super) const L_PREV: u64 = 32;
 /// Bounds against a corrupt program: dynamic entries, link maps, name size.
 const MAX_DYNAMIC: u64 = 4096;
 const MAX_MAPS: usize = 100_000;
@@ -54,7 +57,7 @@ impl Process {
             let name_addr = self.read_u64(map + L_NAME)?;
             let name = self.read_c_string(name_addr)?;
             if !name.is_empty() {
-                let l_addr = self.read_u64(map)?;
+                let l_addr = self.read_u64(map + L_ADDR)?;
                 let l_ld = self.read_u64(map + L_LD)?;
                 doc.push_str("<library name=\"");
                 xml_escape(&name, &mut doc);

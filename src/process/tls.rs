@@ -12,15 +12,11 @@
 
 use anyhow::{bail, Context, Result};
 
+use super::solibs::{L_ADDR, L_NEXT, L_PREV};
 use super::Process;
 use crate::linux::{ArchHooks, Native, ThreadRegisters};
 use crate::ptrace::Tid;
 
-/// struct link_map's public head (<link.h>): l_addr, l_name, l_ld,
-/// l_next, l_prev, one pointer each.
-const L_ADDR: u64 = 0;
-const L_NEXT: u64 = 24;
-const L_PREV: u64 = 32;
 const PT_TLS: u32 = 7;
 const AT_PHDR: u64 = 3;
 const AT_PHNUM: u64 = 5;
