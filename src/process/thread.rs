@@ -1,7 +1,7 @@
 //! One traced thread: its run state, what gdb asked it to do, the event it
 //! still owes gdb, and its register cache.
 //!
-//! Invariants: `regs`/`xstate` caches are only `Some` while the thread is
+//! Invariants: the `regs` cache holds values only while the thread is
 //! `Stopped` (cleared on every resume); `pending` holds at most one reportable
 //! event, which is reported before the thread runs again.
 

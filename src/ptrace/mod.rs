@@ -218,7 +218,8 @@ pub fn syscall_info(tid: Tid) -> PtraceResult<SyscallStopInfo> {
     })
 }
 
-/// Read a word of the USER area (x86 debug registers live there).
+/// Read a word of the USER area (where some architectures keep their
+/// debug registers).
 pub fn peek_user(tid: Tid, offset: usize) -> PtraceResult<u64> {
     request("PTRACE_PEEKUSER", libc::PTRACE_PEEKUSER, tid, offset, 0).map(|v| v as u64)
 }
@@ -245,33 +246,9 @@ pub fn set_siginfo(tid: Tid, info: &libc::siginfo_t) -> PtraceResult<()> {
     .map(drop)
 }
 
-#[cfg(target_arch = "x86_64")]
-pub fn regs(tid: Tid) -> PtraceResult<libc::user_regs_struct> {
-    // SAFETY: user_regs_struct is plain old data.
-    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    request(
-        "PTRACE_GETREGS",
-        libc::PTRACE_GETREGS,
-        tid,
-        0,
-        &mut regs as *mut _ as usize,
-    )?;
-    Ok(regs)
-}
-
-#[cfg(target_arch = "x86_64")]
-pub fn set_regs(tid: Tid, regs: &libc::user_regs_struct) -> PtraceResult<()> {
-    request(
-        "PTRACE_SETREGS",
-        libc::PTRACE_SETREGS,
-        tid,
-        0,
-        regs as *const _ as usize,
-    )
-    .map(drop)
-}
-
-/// NT_X86_XSTATE and friends: fills `buf`, returns how many bytes the kernel wrote.
+/// One register set, named by its ELF note type (NT_PRSTATUS for the
+/// general registers, the architecture's own for the others): fills `buf`,
+/// returns how many bytes the kernel wrote.
 pub fn regset(tid: Tid, note_type: u32, buf: &mut [u8]) -> PtraceResult<usize> {
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),

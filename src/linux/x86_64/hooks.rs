@@ -15,6 +15,9 @@ use super::debug_registers::DebugRegisters;
 use crate::linux::{ArchHooks, ThreadRegisters, TrapCause};
 use crate::ptrace::{self, PtraceError, PtraceResult, Tid};
 
+/// The general registers (`user_regs_struct`) and the XSAVE area, as
+/// register sets.
+const NT_PRSTATUS: u32 = 1;
 const NT_X86_XSTATE: u32 = 0x202;
 
 /// `si_code` values of a SIGTRAP on x86: an int3 reports SI_KERNEL with
@@ -69,7 +72,7 @@ pub struct X86Registers {
 impl X86Registers {
     fn gpr(&mut self, tid: Tid) -> PtraceResult<&mut user_regs_struct> {
         if self.gpr.is_none() {
-            self.gpr = Some(ptrace::regs(tid)?);
+            self.gpr = Some(read_gpr(tid)?);
         }
         // Just filled above.
         self.gpr.as_mut().ok_or(PtraceError::Gone)
@@ -96,12 +99,46 @@ impl X86Registers {
         let mut gpr = *self.gpr(tid)?;
         let mut xstate = self.xstate(tid)?.clone();
         change(&mut gpr, &mut xstate).map_err(|e| anyhow!(e))?;
-        ptrace::set_regs(tid, &gpr)?;
+        write_gpr(tid, &gpr)?;
         ptrace::set_regset(tid, NT_X86_XSTATE, &xstate)?;
         self.gpr = Some(gpr);
         self.xstate = Some(xstate);
         Ok(())
     }
+}
+
+/// The general registers through PTRACE_GETREGSET, the one register
+/// request `ptrace` offers every architecture.
+fn read_gpr(tid: Tid) -> PtraceResult<user_regs_struct> {
+    // SAFETY: user_regs_struct is plain old data; every bit pattern is valid.
+    let mut gpr: user_regs_struct = unsafe { std::mem::zeroed() };
+    // SAFETY: the slice covers exactly `gpr`, which outlives it.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(
+            (&mut gpr as *mut user_regs_struct).cast::<u8>(),
+            std::mem::size_of::<user_regs_struct>(),
+        )
+    };
+    let len = ptrace::regset(tid, NT_PRSTATUS, bytes)?;
+    if len != bytes.len() {
+        return Err(PtraceError::Os {
+            request: "PTRACE_GETREGSET(NT_PRSTATUS)",
+            errno: libc::EIO,
+        });
+    }
+    Ok(gpr)
+}
+
+fn write_gpr(tid: Tid, gpr: &user_regs_struct) -> PtraceResult<()> {
+    // SAFETY: the slice covers exactly `gpr`, plain old data, which
+    // outlives it.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (gpr as *const user_regs_struct).cast::<u8>(),
+            std::mem::size_of::<user_regs_struct>(),
+        )
+    };
+    ptrace::set_regset(tid, NT_PRSTATUS, bytes)
 }
 
 impl ThreadRegisters for X86Registers {
@@ -113,7 +150,7 @@ impl ThreadRegisters for X86Registers {
         let gpr = self.gpr(tid)?;
         gpr.rip = pc;
         let copy = *gpr;
-        ptrace::set_regs(tid, &copy)
+        write_gpr(tid, &copy)
     }
 
     /// orig_rax: rax itself becomes the return value on the way out.
