@@ -8,6 +8,7 @@
 
 pub mod crc;
 pub mod framing;
+pub mod legacy_resume;
 pub mod qxfer;
 pub mod stop_reply;
 pub mod stub;

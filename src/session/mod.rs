@@ -19,7 +19,7 @@ use gdbstub::stub::{DisconnectReason, MultiThreadStopReason};
 use crate::gdbstub_glue::{to_gdb_tid, DebugTarget};
 use crate::logging::Printable;
 use crate::process::{ProcessExit, Report, StopEvent};
-use crate::ptrace::Tid;
+use crate::ptrace::{Pid, Tid};
 use crate::rsp;
 use crate::rsp::framing::{frame, frame_compressed, payloads, Deframer, Incoming};
 use crate::rsp::stop_reply::{self, ThreadStop};
@@ -103,6 +103,8 @@ pub struct Session<'a> {
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
+    /// What the last `Hc` named, for the legacy `c`/`s` packets.
+    resume_thread: Option<ThreadRef>,
     /// The last QPassSignals, for a process started later in this session.
     pass_signals: Vec<u8>,
     /// The last QCatchSyscalls, likewise.
@@ -142,6 +144,7 @@ impl<'a> Session<'a> {
             os_data: Vec::new(),
             library_list: None,
             general_thread: None,
+            resume_thread: None,
             pass_signals: Vec::new(),
             catch_syscalls: None,
             thread_events: false,
@@ -314,6 +317,11 @@ impl<'a> Session<'a> {
             self.send(b"");
             return Ok(());
         }
+        self.dispatch(payload)
+    }
+
+    /// A packet the client may send: answered here, or by gdbstub.
+    fn dispatch(&mut self, payload: &[u8]) -> Result<()> {
         if let Some(owned) = rsp::owned(payload) {
             return self.handle_owned(owned);
         }
@@ -338,6 +346,12 @@ impl<'a> Session<'a> {
                 self.send(b"E01");
                 return Ok(());
             }
+        }
+        if let Some(thread) = payload.strip_prefix(b"Hc") {
+            self.resume_thread = ThreadRef::parse(thread);
+        }
+        if rsp::legacy_resume::is_legacy_resume(payload) {
+            return self.legacy_resume(payload);
         }
         if let Some(thread) = payload.strip_prefix(b"Hg") {
             self.stub.current_thread = Some(String::from_utf8_lossy(thread).into_owned());
@@ -369,6 +383,47 @@ impl<'a> Session<'a> {
             self.no_ack = true;
         }
         Ok(())
+    }
+
+    /// `c`, `s`, `CSIG`, `SSIG`: resumed as the `vCont` they mean (also when
+    /// `--disable-packet=vCont` hides vCont from gdb).
+    fn legacy_resume(&mut self, payload: &[u8]) -> Result<()> {
+        let multiprocess = self.stub.multiprocess;
+        let tracer = &self.target.tracer;
+        let named = |tid: Tid, pid: Option<Pid>| {
+            let pid = pid
+                .or_else(|| tracer.owner_of(tid))
+                .unwrap_or(tid.as_leader_of());
+            rsp::thread_id::format(pid, tid, multiprocess)
+        };
+        let current = self.current_tid();
+        let resume_tid = match self.resume_thread {
+            Some(ThreadRef::Thread(pid, tid)) => Some((tid, named(tid, pid))),
+            _ => None,
+        };
+        let resume_text = resume_tid.as_ref().map(|(_, text)| text.as_str());
+        let Some(rewritten) = rsp::legacy_resume::as_vcont(
+            payload,
+            self.resume_thread,
+            resume_text.unwrap_or(""),
+            &named(current, None),
+        ) else {
+            self.send(b"E01");
+            return Ok(());
+        };
+        if let Some(pc) = rewritten.resume_at {
+            let tid = resume_tid.map_or(current, |(tid, _)| tid);
+            let moved = match self.target.tracer.owner_mut(tid) {
+                Some(process) => process.set_pc(tid, pc).is_ok(),
+                None => false,
+            };
+            if !moved {
+                self.send(b"E01");
+                return Ok(());
+            }
+        }
+        log::debug!("{} resumes as {}", Printable(payload), rewritten.vcont);
+        self.dispatch(rewritten.vcont.as_bytes())
     }
 
     /// The thread gdb's register and siginfo requests are about.

@@ -134,6 +134,24 @@ fn shell_quote(s: &OsStr) -> OsString {
     q
 }
 
+/// `lldb -b` with `file` loaded, connected to `127.0.0.1:PORT` with
+/// `gdb-remote`, then `cmds`, under the same watchdog as gdb. lldb is the
+/// second client the server must serve (it sends plain `c`/`s`, lldb's own
+/// queries, and reads registers one by one).
+pub fn run_lldb(port: u16, file: &Path, cmds: &[&str]) -> GdbOutput {
+    let mut cmd = Command::new("lldb");
+    cmd.arg("-b")
+        .arg("--no-lldbinit")
+        .env("LC_ALL", "C")
+        .arg("-o")
+        .arg(format!("gdb-remote 127.0.0.1:{port}"));
+    for c in cmds {
+        cmd.arg("-o").arg(c);
+    }
+    cmd.arg(file);
+    BackgroundGdb::spawn(cmd).finish()
+}
+
 /// Batch gdb running in the background (for commands that block, such as
 /// `continue`, while the test acts), killed with its process group on drop.
 pub struct BackgroundGdb {
