@@ -16,6 +16,8 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 
+use crate::rsp::hex;
+
 /// Deepest stack an expression may build.  gdb's own limit is far larger
 /// than any realistic condition needs; a bound keeps a hostile or buggy
 /// expression from growing memory without limit.
@@ -131,6 +133,7 @@ fn parse_hex_len(digits: &[u8]) -> Result<usize> {
 
 /// Decodes an even-length run of hex digits into bytes.
 fn decode_hex(digits: &[u8]) -> Result<Vec<u8>> {
+    // Pair by pair (rather than hex::decode) to name the bad digit.
     digits
         .chunks_exact(2)
         .map(|pair| Ok(hex_value(pair[0])? << 4 | hex_value(pair[1])?))
@@ -138,12 +141,7 @@ fn decode_hex(digits: &[u8]) -> Result<Vec<u8>> {
 }
 
 fn hex_value(digit: u8) -> Result<u8> {
-    match digit {
-        b'0'..=b'9' => Ok(digit - b'0'),
-        b'a'..=b'f' => Ok(digit - b'a' + 10),
-        b'A'..=b'F' => Ok(digit - b'A' + 10),
-        _ => bail!("invalid hex digit {:?}", char::from(digit)),
-    }
+    hex::digit(digit).ok_or_else(|| anyhow!("invalid hex digit {:?}", char::from(digit)))
 }
 
 /// Opcode numbers from the manual's "Bytecode Descriptions".

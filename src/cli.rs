@@ -16,14 +16,89 @@ use clap::Parser;
 
 use crate::ptrace::Pid;
 
+/// `--help`, laid out as gdbserver's, listing every option this server takes.
+pub const HELP: &str = "\
+Usage:\trgdbserver [OPTIONS] COMM PROG [ARGS ...]
+\trgdbserver [OPTIONS] --attach COMM PID
+\trgdbserver [OPTIONS] --multi COMM
+
+COMM may be HOST:PORT to listen for a TCP connection (:PORT, PORT and
+[IPV6]:PORT too; a listener on a non-loopback address is reachable from the
+network), or '-' or 'stdio' to use stdin/stdout of rgdbserver.
+PROG is the executable program.  ARGS are arguments passed to inferior.
+PID is the process ID to attach to, when --attach is specified.
+
+Operating modes:
+
+  --attach              Attach to running process PID.
+  --multi               Start server without a specific program, and
+                        only quit when explicitly commanded.
+  --once                Exit after the first connection has closed.
+  --help                Print this message and then exit.
+  --version             Display version information and exit.
+
+Other options:
+
+  --wrapper WRAPPER --  Run WRAPPER to start new programs.
+  --disable-randomization
+                        Run PROG with address space randomization disabled.
+  --no-disable-randomization
+                        Don't disable address space randomization when
+                        starting PROG.
+  --startup-with-shell
+                        Start PROG using a shell.  I.e., execs a shell that
+                        then execs PROG.  (default)
+  --no-startup-with-shell
+                        Exec PROG directly instead of using a shell.
+                        Disables argument globbing and variable substitution
+                        on UNIX-like systems.
+
+Debug options:
+
+  --debug               Enable general debugging output.
+  --debug-format=OPT1[,OPT2,...]
+                        Specify extra content in debugging output.
+                          Options:
+                            all
+                            none
+                            timestamp
+  --debug-file=FILE     Write debugging output to FILE instead of stderr.
+  --remote-debug        Enable remote protocol debugging output.
+  --event-loop-debug    Enable event loop debugging output.
+  --disable-packet=OPT1[,OPT2,...]
+                        Disable support for RSP packets or features.
+                          Options:
+                            vCont, T, Tthread, qC, qfThreadInfo and
+                            threads (disable all threading packets).
+  --selftest            Run the built-in unit tests (this build has none:
+                        they run with `cargo test`).
+";
+
+/// `--version`, in gdbserver's shape.
+pub fn version_text() -> String {
+    format!(
+        "rgdbserver {}\n\
+         Licensed under the MIT license or the Apache License 2.0, at your option.\n\
+         This rgdbserver was configured as \"{}-linux-gnu\"\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    )
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rgdbserver",
-    version,
-    about = "Remote debug server for gdb (a PTRACE_SEIZE based gdbserver)",
+    disable_help_flag = true,
+    disable_version_flag = true,
     override_usage = "rgdbserver [OPTIONS] COMM PROG [ARGS ...]\n       rgdbserver [OPTIONS] --attach COMM PID\n       rgdbserver [OPTIONS] --multi COMM"
 )]
 pub struct Cli {
+    /// Print the usage and options, then exit.
+    #[arg(long)]
+    pub help: bool,
+    /// Print the version, then exit.
+    #[arg(long)]
+    pub version: bool,
     /// Attach to the running process PID instead of starting a program.
     #[arg(long)]
     pub attach: bool,
@@ -50,6 +125,19 @@ pub struct Cli {
     /// Log every packet to stderr.
     #[arg(long = "remote-debug")]
     pub remote_debug: bool,
+    /// Log the server's wake-ups (connection, child events, program output).
+    #[arg(long = "event-loop-debug")]
+    pub event_loop_debug: bool,
+    /// Extra content in the logs: all, none, timestamp.
+    #[arg(
+        long = "debug-format",
+        require_equals = true,
+        value_name = "OPT1[,OPT2,...]"
+    )]
+    pub debug_format: Option<String>,
+    /// Write the logs to FILE instead of stderr.
+    #[arg(long = "debug-file", require_equals = true, value_name = "FILE")]
+    pub debug_file: Option<std::path::PathBuf>,
     /// Run the program with address space randomization disabled (default).
     #[arg(
         long = "disable-randomization",
@@ -67,14 +155,15 @@ pub struct Cli {
     /// build has none (and says so, as a gdbserver built without them).
     #[arg(long)]
     pub selftest: bool,
-    /// Accepted for compatibility: programs are started directly.
-    #[arg(long = "startup-with-shell", hide = true)]
+    /// Start PROG through `$SHELL -c exec PROG ARGS` (the default).
+    #[arg(long = "startup-with-shell", overrides_with = "no_startup_with_shell")]
     pub startup_with_shell: bool,
-    #[arg(long = "no-startup-with-shell", hide = true)]
+    /// Exec PROG directly: no globbing or variable substitution in ARGS.
+    #[arg(long = "no-startup-with-shell")]
     pub no_startup_with_shell: bool,
     /// COMM, then the program and its arguments (or the PID with --attach).
     #[arg(
-        required_unless_present = "selftest",
+        required_unless_present_any = ["selftest", "help", "version"],
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "COMM PROG ARGS"
@@ -103,11 +192,17 @@ pub fn parse_comm(text: &str) -> Result<Comm> {
         .map_err(|_| anyhow!("Bad COMM argument {text:?}: expected HOST:PORT, :PORT or - (stdio); serial devices are not supported"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let host = if host.is_empty() { "0.0.0.0" } else { host };
+    // gdbserver's words, which GDB's testsuite waits for.
+    let unresolved = |reason: String| anyhow!("{text}: cannot resolve name: {reason}");
     let addr = (host, port)
         .to_socket_addrs()
-        .map_err(|e| anyhow!("Cannot resolve host {host}: {e}"))?
+        .map_err(|e| {
+            let reason = e.to_string();
+            let reason = reason.strip_prefix("failed to lookup address information: ");
+            unresolved(reason.unwrap_or("Name or service not known").to_string())
+        })?
         .next()
-        .ok_or_else(|| anyhow!("Cannot resolve host {host}"))?;
+        .ok_or_else(|| unresolved("no address".to_string()))?;
     Ok(Comm::Tcp(addr))
 }
 
@@ -125,6 +220,23 @@ pub enum Mode {
 }
 
 impl Cli {
+    /// Parse the command line; an option given wrongly (`--debug=all`,
+    /// `--debug-file` without `=FILE`) is refused by name, as gdbserver
+    /// refuses it, rather than with clap's usage text.
+    pub fn parse_args() -> Result<Cli, String> {
+        Cli::try_parse().map_err(|e| {
+            use clap::error::{ContextKind, ContextValue};
+            match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(arg)) => {
+                    let given = std::env::args()
+                        .find(|a| a.starts_with(arg.split(['=', ' ']).next().unwrap_or(arg)));
+                    format!("Unknown argument: {}", given.as_deref().unwrap_or(arg))
+                }
+                _ => e.to_string(),
+            }
+        })
+    }
+
     pub fn comm_and_mode(&self) -> Result<(Comm, Mode)> {
         let Some((comm, rest)) = self.rest.split_first() else {
             bail!("No COMM given (try --help)");

@@ -19,7 +19,6 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 
 use cli::{Cli, Comm, Mode};
 use std::ffi::OsString;
@@ -35,8 +34,34 @@ use session::{announce_exit, RunConfig, Session, SessionEnd};
 use std::os::fd::AsRawFd;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    logging::init(cli.debug, cli.remote_debug);
+    let cli = match Cli::parse_args() {
+        Ok(cli) => cli,
+        Err(e) => {
+            say!("{}", e.trim_end());
+            return ExitCode::from(1);
+        }
+    };
+    if cli.help {
+        print!("{}", cli::HELP);
+        return ExitCode::SUCCESS;
+    }
+    if cli.version {
+        print!("{}", cli::version_text());
+        return ExitCode::SUCCESS;
+    }
+    logging::init(cli.debug, cli.remote_debug, cli.event_loop_debug);
+    if let Some(format) = &cli.debug_format {
+        if let Err(e) = logging::set_debug_format(format) {
+            say!("{e}");
+            return ExitCode::from(1);
+        }
+    }
+    if let Some(path) = &cli.debug_file {
+        if let Err(e) = logging::set_debug_file(path) {
+            say!("rgdbserver: cannot open debug file {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    }
     if cli.selftest {
         say!("Selftests have been disabled for this build.");
         return ExitCode::SUCCESS;

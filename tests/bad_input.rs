@@ -118,6 +118,79 @@ fn unknown_option_is_named_and_nothing_starts() {
 }
 
 #[test]
+fn options_given_wrongly_are_named_and_nothing_starts() {
+    let dir = TempDir::new("badform");
+    let prog = program_copy("basic", &dir);
+    let p = prog.to_str().unwrap();
+    for (wrong, said) in [
+        ("--debug=all", "Unknown argument: --debug=all"),
+        (
+            "--debug-format=bogus",
+            "Unknown debug-format argument: \"bogus\"",
+        ),
+    ] {
+        let run = run_server_to_exit(&args(&[wrong, ":0", p]), EVENT_TIMEOUT);
+        let output = format!("{}{}", run.stdout, run.stderr);
+        assert!(output.contains(said), "{wrong}: {output}");
+        assert!(!run.status.expect("exited").success(), "{wrong}");
+    }
+    // A host that does not resolve: gdbserver's words, which GDB's
+    // testsuite waits for.
+    let run = run_server_to_exit(&args(&["--once", "tcp8:123:2387", p]), EVENT_TIMEOUT);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        output.contains("tcp8:123:2387: cannot resolve name: "),
+        "{output}"
+    );
+    assert_eq!(pids_running(&prog), Vec::<i32>::new(), "left behind");
+}
+
+#[test]
+fn help_lists_every_option_and_version_has_gdbservers_shape() {
+    let run = run_server_to_exit(&args(&["--help"]), EVENT_TIMEOUT);
+    assert!(run.status.expect("exited").success());
+    for option in [
+        "--attach",
+        "--multi",
+        "--once",
+        "--help",
+        "--version",
+        "--wrapper",
+        "--disable-randomization",
+        "--no-disable-randomization",
+        "--startup-with-shell",
+        "--no-startup-with-shell",
+        "--debug ",
+        "--debug-format=",
+        "--remote-debug",
+        "--event-loop-debug",
+        "--disable-packet=",
+    ] {
+        assert!(
+            run.stdout.contains(option),
+            "--help lacks {option}:\n{}",
+            run.stdout
+        );
+    }
+    assert!(!run.stdout.contains("not available"), "{}", run.stdout);
+    let run = run_server_to_exit(&args(&["--version"]), EVENT_TIMEOUT);
+    assert!(run.status.expect("exited").success());
+    let first = run.stdout.lines().next().unwrap_or_default().to_string();
+    let version = first.rsplit(' ').next().unwrap_or_default();
+    assert!(
+        version.split('.').all(|n| n.parse::<u32>().is_ok()) && version.contains('.'),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("was configured as \"x86_64-linux-gnu\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn selftest_says_this_build_has_none_and_succeeds() {
     let run = run_server_to_exit(&args(&["--selftest"]), EVENT_TIMEOUT);
     let output = format!("{}{}", run.stdout, run.stderr);

@@ -285,3 +285,65 @@ fn remote_debug_writes_no_control_bytes_to_the_terminal() {
         &bad[..bad.len().min(20)]
     );
 }
+
+#[test]
+fn debug_file_takes_the_logs_with_gdbservers_timestamps() {
+    let dir = TempDir::new("debugfile");
+    let log_file = dir.file("server.log");
+    let flag = format!("--debug-file={}", log_file.display());
+    let server = Server::launch_with(
+        &[
+            "--once",
+            "--remote-debug",
+            "--debug-format=timestamp",
+            &flag,
+        ],
+        "127.0.0.1:0",
+        &program("basic"),
+        &[],
+    );
+    let gdb = server.gdb(&["break main", "continue"]);
+    gdb.assert_contains("Breakpoint 1, main (");
+    drop(gdb);
+    assert!(!server.output().contains("[remote]"), "{}", server.output());
+    let log = std::fs::read_to_string(&log_file).expect("debug file");
+    let packets: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[remote] getpkt"))
+        .collect();
+    assert!(packets.len() > 10, "{log}");
+    for line in packets {
+        // `SECONDS.MICROS [remote] ...`, as gdbserver's --debug-format=timestamp.
+        let (stamp, _) = line.split_once(' ').expect("stamp");
+        let (seconds, micros) = stamp.split_once('.').expect("seconds.micros");
+        assert!(
+            seconds.parse::<u64>().is_ok() && micros.len() == 6,
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn monitor_commands_answer_as_gdbservers() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "monitor help",
+        "monitor",
+        "monitor set debug-format all",
+        "monitor set debug-format none",
+        "monitor set debug-hw-points 1",
+        "monitor set event-loop-debug 0",
+        "monitor set debug 2",
+        "print 1",
+    ]);
+    gdb.assert_contains("set debug-format option1[,option2,...]");
+    gdb.assert_contains("Unknown monitor command.");
+    // An unknown command fails the packet, as gdbserver's does.
+    assert_eq!(gdb.count("Protocol error with Rcmd"), 2, "{}", gdb.text);
+    gdb.assert_contains("All extra debug format options enabled.");
+    gdb.assert_contains("All extra debug format options disabled.");
+    gdb.assert_contains("H/W point debugging output enabled.");
+    gdb.assert_contains("Event loop debug output disabled.");
+    // The session went on.
+    assert_eq!(gdb.value(1), "1");
+}

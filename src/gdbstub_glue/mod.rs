@@ -10,7 +10,6 @@ mod base;
 mod breakpoints;
 mod extended;
 mod files;
-mod monitor;
 
 use gdbstub::common::{Pid as GdbPid, Tid as GdbTid};
 use gdbstub::target::ext::base::BaseOps;
@@ -38,8 +37,6 @@ pub struct DebugTarget {
     /// Files gdb opened with vFile:open, by the number we gave it.
     pub host_files: std::collections::BTreeMap<u32, std::fs::File>,
     pub next_host_fd: u32,
-    /// `monitor exit` was given: the server quits after this reply.
-    pub exit_requested: bool,
     /// The launched program's output, forwarded to gdb (stdio mode).
     pub program_output: Option<crate::session::program_output::ProgramOutput>,
 }
@@ -67,7 +64,6 @@ impl DebugTarget {
             resumed: false,
             host_files: Default::default(),
             next_host_fd: 3,
-            exit_requested: false,
             program_output: None,
         }
     }
@@ -147,12 +143,6 @@ impl Target for DebugTarget {
     }
 
     fn support_auxv(&mut self) -> Option<gdbstub::target::ext::auxv::AuxvOps<'_, Self>> {
-        Some(self)
-    }
-
-    fn support_monitor_cmd(
-        &mut self,
-    ) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
         Some(self)
     }
 

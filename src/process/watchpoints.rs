@@ -17,11 +17,15 @@ use crate::ptrace::{PtraceResult, Tid};
 impl Process {
     /// Z1/Z2/Z4: false when the debug registers are all taken.
     pub fn insert_hw(&mut self, addr: u64, len: usize, kind: HwKind) -> bool {
-        self.debug_registers.insert(addr, len, kind)
+        let inserted = self.debug_registers.insert(addr, len, kind);
+        log::debug!(target: "hw-points", "insert {kind:?} {addr:#x}/{len}: {inserted}");
+        inserted
     }
 
     pub fn remove_hw(&mut self, addr: u64, len: usize, kind: HwKind) -> bool {
-        self.debug_registers.remove(addr, len, kind)
+        let removed = self.debug_registers.remove(addr, len, kind);
+        log::debug!(target: "hw-points", "remove {kind:?} {addr:#x}/{len}: {removed}");
+        removed
     }
 
     pub(super) fn debug_registers_empty(&self) -> bool {

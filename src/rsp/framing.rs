@@ -5,6 +5,8 @@
 //! `-`, bad checksums and over-long packets are handled in one place and can
 //! never end the session.
 
+use super::hex;
+
 /// One unit of input from gdb.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
@@ -33,15 +35,6 @@ pub struct Deframer {
     sum: u8,
     max_len: usize,
     overflow: bool,
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 impl Deframer {
@@ -90,7 +83,9 @@ impl Deframer {
                 },
                 State::Checksum1 => self.state = State::Checksum2(b),
                 State::Checksum2(first) => {
-                    let expected = hex_val(first).zip(hex_val(b)).map(|(h, l)| (h << 4) | l);
+                    let expected = hex::digit(first)
+                        .zip(hex::digit(b))
+                        .map(|(h, l)| (h << 4) | l);
                     let checksum_ok = expected == Some(self.sum) && !self.overflow;
                     out.push(Incoming::Packet {
                         payload: std::mem::take(&mut self.payload),

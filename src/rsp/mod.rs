@@ -8,6 +8,7 @@
 
 pub mod crc;
 pub mod framing;
+pub mod hex;
 pub mod legacy_resume;
 pub mod qxfer;
 pub mod stop_reply;
@@ -27,6 +28,8 @@ pub enum Owned {
     Detach(Option<Pid>),
     /// `k` (every process, no reply) or `vKill;pid` (that process, reply OK).
     Kill { pid: Option<Pid> },
+    /// `qRcmd,HEX`: a `monitor` command (None: not hex).
+    Monitor(Option<Vec<u8>>),
     /// `qXfer:threads:read::OFFSET,LENGTH`.
     ThreadList { offset: usize, length: usize },
     /// `qXfer:siginfo:read::OFFSET,LENGTH` (`$_siginfo`).
@@ -142,7 +145,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             })
         }
         p if p.starts_with(b"QEnvironmentHexEncoded:") => {
-            let entry = decode_hex(&p[b"QEnvironmentHexEncoded:".len()..])?;
+            let entry = hex::decode(&p[b"QEnvironmentHexEncoded:".len()..])?;
             let equals = entry.iter().position(|&b| b == b'=')?;
             Some(Owned::Environment {
                 name: entry[..equals].to_vec(),
@@ -150,13 +153,14 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             })
         }
         p if p.starts_with(b"QEnvironmentUnset:") => Some(Owned::Environment {
-            name: decode_hex(&p[b"QEnvironmentUnset:".len()..])?,
+            name: hex::decode(&p[b"QEnvironmentUnset:".len()..])?,
             value: None,
         }),
         p if p.starts_with(b"QSetWorkingDir:") => {
-            let dir = decode_hex(&p[b"QSetWorkingDir:".len()..])?;
+            let dir = hex::decode(&p[b"QSetWorkingDir:".len()..])?;
             Some(Owned::WorkingDir(Some(dir).filter(|d| !d.is_empty())))
         }
+        p if p.starts_with(b"qRcmd,") => Some(Owned::Monitor(hex::decode(&p[b"qRcmd,".len()..]))),
         p if p.starts_with(b"qGetTLSAddr:") => {
             let text = std::str::from_utf8(&p[b"qGetTLSAddr:".len()..]).ok()?;
             let mut fields = text.split(',');
@@ -186,7 +190,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             })
         }
         p if p.starts_with(b"vRun;") => {
-            let mut fields = p[b"vRun;".len()..].split(|&b| b == b';').map(decode_hex);
+            let mut fields = p[b"vRun;".len()..].split(|&b| b == b';').map(hex::decode);
             let program = Some(fields.next()??).filter(|p| !p.is_empty());
             let args = fields.collect::<Option<Vec<_>>>()?;
             Some(Owned::Run { program, args })
@@ -224,7 +228,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             let (addr, len) = parse_addr_len(&rest[..colon])?;
             let raw = &rest[colon + 1..];
             let data = if *kind == b'M' {
-                decode_hex(raw)?
+                hex::decode(raw)?
             } else {
                 unescape(raw)
             };
@@ -366,32 +370,11 @@ fn parse_addr_len(text: &[u8]) -> Option<(u64, usize)> {
     ))
 }
 
-/// Lower-case hex of `bytes`.
-pub fn encode_hex(bytes: &[u8]) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
-    }
-    out
-}
-
 /// `e;10;14;` -> [0x0e, 0x10, 0x14].
 fn parse_signal_list(list: &[u8]) -> Option<Vec<u8>> {
     list.split(|&b| b == b';')
         .filter(|s| !s.is_empty())
         .map(|s| u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok())
-        .collect()
-}
-
-/// Decode a hex string (`vRun` arguments); `None` if it is not hex.
-pub fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    hex.chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
         .collect()
 }
 
@@ -584,7 +567,7 @@ mod tests {
                 data: vec![]
             })
         );
-        assert_eq!(encode_hex(&[0, 0xff, 0x1a]), b"00ff1a".to_vec());
+        assert_eq!(hex::encode(&[0, 0xff, 0x1a]), b"00ff1a".to_vec());
     }
 
     #[test]

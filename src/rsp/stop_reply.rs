@@ -48,9 +48,7 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     let mut s = format!("T{:02x}", gdb_signal(stop.event));
     for (regnum, value) in stop.expedited {
         let _ = write!(s, "{regnum:02x}:");
-        for byte in value.to_le_bytes() {
-            let _ = write!(s, "{byte:02x}");
-        }
+        s.push_str(&super::hex::encode_string(&value.to_le_bytes()));
         s.push(';');
     }
     let _ = write!(
@@ -91,9 +89,7 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         }
         (StopEvent::Exec, Some(path)) => {
             s.push_str("exec:");
-            for byte in path.bytes() {
-                let _ = write!(s, "{byte:02x}");
-            }
+            s.push_str(&super::hex::encode_string(path.as_bytes()));
             s.push(';');
         }
         _ => {}

@@ -58,6 +58,7 @@ impl Drop for ChildEvents {
 }
 
 /// Which of the sources is ready.
+#[derive(Debug)]
 pub struct Ready {
     pub connection: bool,
     pub children: bool,
@@ -97,11 +98,13 @@ pub fn wait_ready(
         // SAFETY: poll over a local array of three pollfds.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
         if n >= 0 {
-            return Ok(Ready {
+            let ready = Ready {
                 connection: fds[0].revents != 0,
                 children: fds[1].revents != 0,
                 output: fds[2].revents != 0,
-            });
+            };
+            log::debug!(target: "event-loop", "woke: {ready:?}");
+            return Ok(ready);
         }
         let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::EINTR) {

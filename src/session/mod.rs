@@ -7,6 +7,7 @@
 
 pub mod child_events;
 mod extended;
+mod monitor;
 mod non_stop;
 mod owned;
 pub mod program_output;
@@ -365,9 +366,6 @@ impl<'a> Session<'a> {
             if let Some(inferior) = self.target.selected_mut() {
                 inferior.refresh_running_debug_registers()?;
             }
-        }
-        if self.target.exit_requested {
-            self.end = Some(SessionEnd::ServerExit);
         }
         for reply in payloads(&replies) {
             if is_qsupported {

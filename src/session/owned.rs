@@ -7,12 +7,31 @@ use std::os::unix::ffi::OsStringExt;
 
 use anyhow::{Context, Result};
 
+use super::monitor;
+use super::program_output::console_packet;
 use super::{Session, SessionEnd};
 use crate::ptrace::Pid;
 use crate::rsp::thread_id::ThreadRef;
 use crate::rsp::{self, Owned};
 
 impl Session<'_> {
+    /// `qRcmd`: the command's console output as an `O` packet, then OK or
+    /// E01; `monitor exit` ends the server after the reply.
+    fn monitor(&mut self, command: Option<Vec<u8>>) {
+        let Some(command) = command else {
+            self.send(b"E01");
+            return;
+        };
+        let reply = monitor::run(&String::from_utf8_lossy(&command));
+        if !reply.output.is_empty() {
+            self.send(&console_packet(reply.output.as_bytes()));
+        }
+        self.send(if reply.ok { b"OK" } else { b"E01" });
+        if reply.exit {
+            self.end = Some(SessionEnd::ServerExit);
+        }
+    }
+
     pub(super) fn handle_owned(&mut self, owned: Owned) -> Result<()> {
         match owned {
             Owned::StopReason if self.non_stop.enabled => self.non_stop_status()?,
@@ -38,6 +57,7 @@ impl Session<'_> {
                 self.last_stop = Some(reply);
             }
             Owned::Detach(pid) => self.detach(pid)?,
+            Owned::Monitor(command) => self.monitor(command),
             Owned::Run { program, args } => self.run_program(program, args)?,
             Owned::Attach { pid } => self.attach_process(pid)?,
             Owned::PassSignals(gdb_signals) => {
@@ -70,7 +90,7 @@ impl Session<'_> {
                     .selected_mut()
                     .map(|i| i.read_memory(addr, &mut buf))
                 {
-                    Some(Ok(n)) if n > 0 || len == 0 => rsp::encode_hex(&buf[..n]),
+                    Some(Ok(n)) if n > 0 || len == 0 => rsp::hex::encode(&buf[..n]),
                     _ => b"E01".to_vec(),
                 };
                 self.send_hex(&reply);

@@ -53,13 +53,9 @@ impl ProgramOutput {
 
 /// An `O` packet: console output for gdb, hex-encoded.
 pub fn console_packet(bytes: &[u8]) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut packet = Vec::with_capacity(1 + bytes.len() * 2);
     packet.push(b'O');
-    for b in bytes {
-        packet.push(HEX[(b >> 4) as usize]);
-        packet.push(HEX[(b & 15) as usize]);
-    }
+    crate::rsp::hex::encode_into(bytes, &mut packet);
     packet
 }
 
