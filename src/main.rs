@@ -21,11 +21,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use cli::{Cli, Comm, Mode};
-use std::ffi::OsString;
 
 use gdbstub_glue::DebugTarget;
 use process::attach::attach;
-use process::launch::{launch, LaunchOptions};
+use process::launch::launch;
 use process::Process;
 use session::child_events::ChildEvents;
 use session::program_output::ProgramOutput;
@@ -102,6 +101,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         environment_changes: Vec::new(),
         working_dir: None,
         wrapper: cli.wrapper.clone(),
+        startup_with_shell: !cli.no_startup_with_shell,
     };
     let mut program_output = None;
     let inferior = match mode {
@@ -120,13 +120,23 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 }
                 false => (None, None),
             };
-            let inferior = start(
-                cli,
-                &comm,
-                program,
-                args,
-                output_fd.as_ref().map(|fd| fd.as_raw_fd()),
-            )?;
+            if comm == Comm::Stdio {
+                say!("stdin/stdout redirected");
+            }
+            let started = start(&config, output_fd.as_ref().map(|fd| fd.as_raw_fd()));
+            let inferior = match started {
+                Ok(inferior) => inferior,
+                Err(e) => {
+                    // What the shell said about it, then gdbserver's words.
+                    drop(output_fd);
+                    if let Some(said) = output.and_then(|mut o| o.take()) {
+                        let _ = std::io::Write::write_all(&mut std::io::stderr(), &said);
+                    }
+                    say!("{e:#}");
+                    say!("Exiting");
+                    return Ok(ExitCode::from(1));
+                }
+            };
             // Only the program keeps the write end.
             drop(output_fd);
             program_output = output;
@@ -167,25 +177,15 @@ fn leave_inferior(target: &mut DebugTarget) -> Result<()> {
 
 /// Launch the program and take it as our inferior, stopped at its first
 /// instruction.
-fn start(
-    cli: &Cli,
-    comm: &Comm,
-    program: OsString,
-    args: Vec<OsString>,
-    output_fd: Option<i32>,
-) -> Result<Process> {
-    let options = LaunchOptions {
-        program: program.clone(),
-        args,
-        disable_aslr: cli.disable_aslr(),
-        keep_protocol_fds: *comm == Comm::Stdio,
-        output_fd,
-        environment: None,
-        working_dir: None,
-        wrapper: cli.wrapper.clone(),
-    };
+fn start(config: &RunConfig, output_fd: Option<i32>) -> Result<Process> {
+    let options = config
+        .launch_options(output_fd)
+        .context("No program specified")?;
     let pid = launch(&options)?;
-    say!("Process {} created; pid = {pid}", program.to_string_lossy());
+    say!(
+        "Process {} created; pid = {pid}",
+        options.program.to_string_lossy()
+    );
     // Our own child: on failure kill and reap it so nothing is left behind.
     Process::launched(pid).inspect_err(|_| ptrace::wait::kill_and_reap(pid))
 }

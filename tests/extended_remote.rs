@@ -186,3 +186,38 @@ fn run_in_a_missing_directory_is_refused_with_the_reason() {
         assert!(dir.file("after").exists());
     }
 }
+
+#[test]
+fn run_without_the_run_packet_restarts_the_program_with_r() {
+    let server = MultiServer::start();
+    let basic = program("basic");
+    let gdb = server.gdb(
+        &basic,
+        &[],
+        &[
+            &format!("set remote exec-file {}", basic.display()),
+            "break add",
+            "run",
+            "set var counter = 77",
+            // gdb now restarts with `R`, which has no reply: the server
+            // kills the program and starts it again.
+            "set remote run-packet off",
+            "set remote exec-file",
+            "run",
+            "print counter",
+            "continue",
+            "continue",
+        ],
+    );
+    assert_eq!(gdb.count("Breakpoint 1, add ("), 2, "{}", gdb.text);
+    // A new process: the old one's change is gone.
+    assert_eq!(gdb.value(1), "0");
+    gdb.assert_contains("exited normally]");
+    assert!(server.output().contains("GDBserver restarting"), "{}", server.output());
+    let pids = server.created_pids();
+    assert_eq!(pids.len(), 2, "{}", server.output());
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", pids[0])).exists(),
+        "the first process is left"
+    );
+}

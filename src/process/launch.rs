@@ -5,9 +5,14 @@
 //! no PTRACE_TRACEME) and then releases it. The exec is reported as
 //! PTRACE_EVENT_EXEC. A failed exec is reported on a close-on-exec pipe, so
 //! the error names the real errno.
+//!
+//! With startup-with-shell (gdbserver's default) the child execs
+//! `$SHELL -c "exec PROG ARGS"`, the arguments escaped as gdbserver escapes
+//! them (so the program gets them as they were given); the shell's exec
+//! (and a wrapper's) are passed over and the program is taken at its own.
 
 use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -33,6 +38,64 @@ pub struct LaunchOptions {
     /// after them; the wrapper's own exec is passed over, the program is
     /// taken at the next one (the wrapper must exec it).
     pub wrapper: Vec<OsString>,
+    /// startup-with-shell: the shell that starts the program, if any.
+    pub shell: Option<OsString>,
+}
+
+/// The shell startup-with-shell uses: `$SHELL`, else /bin/sh.
+pub fn startup_shell() -> OsString {
+    std::env::var_os("SHELL")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| OsString::from("/bin/sh"))
+}
+
+/// A program named without a directory that exists in our working
+/// directory is taken from there (as gdbserver does), not from $PATH.
+pub fn program_path(program: &OsString) -> OsString {
+    let path = Path::new(program);
+    if program.as_bytes().contains(&b'/') || !path.is_file() {
+        return program.clone();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => dir.join(path).into_os_string(),
+        Err(_) => program.clone(),
+    }
+}
+
+/// The characters a POSIX shell gives a meaning to, escaped in arguments.
+const SHELL_SPECIAL: &[u8] = b"\"!#$&*()\\|[]{}<>?'`~^; \t";
+
+/// One argument as the shell must see it to pass it on unchanged:
+/// specials escaped with a backslash, a newline quoted, an empty argument
+/// as `''` (gdbserver's construct_inferior_arguments).
+fn shell_escape(arg: &[u8], out: &mut Vec<u8>) {
+    if arg.is_empty() {
+        out.extend_from_slice(b"''");
+        return;
+    }
+    for &b in arg {
+        match b {
+            b'\n' => out.extend_from_slice(b"'\n'"),
+            b if SHELL_SPECIAL.contains(&b) => out.extend_from_slice(&[b'\\', b]),
+            b => out.push(b),
+        }
+    }
+}
+
+/// `exec [WRAPPER] PROG ARGS` for `$SHELL -c`. The wrapper's words go as
+/// they are (the user quotes them, as with gdbserver).
+fn shell_command(wrapper: &[OsString], program: &OsString, args: &[OsString]) -> Vec<u8> {
+    let mut command = b"exec ".to_vec();
+    for word in wrapper {
+        command.extend_from_slice(word.as_bytes());
+        command.push(b' ');
+    }
+    shell_escape(program.as_bytes(), &mut command);
+    for arg in args {
+        command.push(b' ');
+        shell_escape(arg.as_bytes(), &mut command);
+    }
+    command
 }
 
 /// What failed in the child before it became the program, as it tells the
@@ -89,16 +152,41 @@ fn pipe_cloexec() -> Result<(i32, i32)> {
 
 /// Fork, seize and exec the program; returns its pid, stopped at the exec stop.
 pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
-    let path = resolve_program(&opts.program)?;
-    let exec_path = match opts.wrapper.first() {
-        Some(wrapper) => resolve_program(wrapper)?,
-        None => path.clone(),
+    let path = PathBuf::from(&opts.program);
+    // What the child execs, and how many execs come before the program's.
+    let (exec_path, words, execs_before) = match &opts.shell {
+        Some(shell) => {
+            // A path is checked here, so its error is one clear line; a
+            // bare name is the shell's to look up in $PATH (and to report).
+            if opts.program.as_bytes().contains(&b'/') {
+                resolve_program(&opts.program)?;
+            }
+            let command = shell_command(&opts.wrapper, &opts.program, &opts.args);
+            let words = vec![shell.clone(), "-c".into(), OsString::from_vec(command)];
+            (
+                resolve_program(shell)?,
+                words,
+                1 + usize::from(!opts.wrapper.is_empty()),
+            )
+        }
+        None => {
+            let path = resolve_program(&opts.program)?;
+            let exec_path = match opts.wrapper.first() {
+                Some(wrapper) => resolve_program(wrapper)?,
+                None => path,
+            };
+            let words = opts.wrapper.iter().chain([&opts.program]).chain(&opts.args);
+            (
+                exec_path,
+                words.cloned().collect(),
+                usize::from(!opts.wrapper.is_empty()),
+            )
+        }
     };
     let c_path =
         CString::new(exec_path.as_os_str().as_bytes()).context("program name has a NUL byte")?;
     let mut c_args = Vec::new();
-    let words = opts.wrapper.iter().chain([&opts.program]).chain(&opts.args);
-    for word in words {
+    for word in &words {
         c_args.push(CString::new(word.as_bytes()).context("argument has a NUL byte")?);
     }
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
@@ -165,12 +253,14 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
         bail!("Cannot trace the new process {pid}: {e}");
     }
     let mut outcome = wait_for_exec(pid);
-    if outcome.is_ok() && !opts.wrapper.is_empty() {
-        // That was the wrapper's exec: let it run to the program's.
+    for _ in 0..execs_before {
+        if outcome.is_err() {
+            break;
+        }
+        // That was the shell's or the wrapper's exec: let it run to the next.
         outcome = ptrace::cont(pid.leader(), 0)
-            .context("PTRACE_CONT after the wrapper's exec")
-            .and_then(|()| wait_for_exec(pid))
-            .context("the wrapper did not exec the program");
+            .context("PTRACE_CONT after the shell's or wrapper's exec")
+            .and_then(|()| wait_for_exec(pid));
     }
     let mut failure = [0u8; 5];
     // SAFETY: reading at most 5 bytes into a local buffer.
@@ -277,11 +367,12 @@ fn wait_for_exec(pid: Pid) -> Result<()> {
     loop {
         match wait::block_on(leader).context("waitpid on the new process")? {
             Waited::Event(_, WaitEvent::Event(PtraceEvent::Exec)) => return Ok(()),
+            // gdbserver's words for both.
             Waited::Event(_, WaitEvent::Exited { code }) => {
-                bail!("the new process exited with status {code} before exec")
+                bail!("During startup program exited with code {code}.")
             }
             Waited::Event(_, WaitEvent::Killed { signal, .. }) => {
-                bail!("the new process was killed by signal {signal} before exec")
+                bail!("During startup program terminated with signal {signal}.")
             }
             Waited::Event(_, WaitEvent::SignalStop { signal }) => {
                 ptrace::cont(leader, signal).context("PTRACE_CONT before exec")?
@@ -292,5 +383,58 @@ fn wait_for_exec(pid: Pid) -> Result<()> {
             Waited::Nothing => {}
             Waited::NoChildren => bail!("the new process vanished before exec"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(program: &str, args: &[&str]) -> String {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        String::from_utf8(shell_command(&[], &program.into(), &args)).unwrap_or_default()
+    }
+
+    #[test]
+    fn arguments_reach_the_program_as_given() {
+        assert_eq!(
+            command("/bin/prog", &["a b", "*.c", "$HOME"]),
+            r"exec /bin/prog a\ b \*.c \$HOME"
+        );
+        assert_eq!(
+            command("/p", &["", "q'x", "l1\nl2"]),
+            "exec /p '' q\\'x l1'\n'l2"
+        );
+    }
+
+    #[test]
+    fn the_wrapper_goes_as_written() {
+        let wrapper = [OsString::from("env"), OsString::from("FOO=1")];
+        let cmd = shell_command(&wrapper, &"/p".into(), &[]);
+        assert_eq!(cmd, b"exec env FOO=1 /p".to_vec());
+    }
+
+    #[test]
+    fn the_shell_passes_every_argument_unchanged() {
+        let args = [
+            "a b", "*", "$HOME", "", "q'x\"y", "l1\nl2", "`id`", "~", "x;y|z&",
+        ];
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let mut script = shell_command(&[], &"printf".into(), &[]);
+        script.extend_from_slice(b" '[%s]\\n'");
+        for arg in &args {
+            script.push(b' ');
+            shell_escape(arg.as_bytes(), &mut script);
+        }
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(OsString::from_vec(script))
+            .output()
+            .unwrap_or_else(|e| panic!("sh: {e}"));
+        let expected: String = args
+            .iter()
+            .map(|a| format!("[{}]\n", a.to_string_lossy()))
+            .collect();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     }
 }

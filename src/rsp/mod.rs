@@ -28,6 +28,9 @@ pub enum Owned {
     Detach(Option<Pid>),
     /// `k` (every process, no reply) or `vKill;pid` (that process, reply OK).
     Kill { pid: Option<Pid> },
+    /// `R XX` (extended mode): kill everything and start the program
+    /// again, with no reply.
+    Restart,
     /// `qRcmd,HEX`: a `monitor` command (None: not hex).
     Monitor(Option<Vec<u8>>),
     /// `qXfer:threads:read::OFFSET,LENGTH`.
@@ -45,6 +48,8 @@ pub enum Owned {
     Attach { pid: Pid },
     /// `QDisableRandomization:0|1`, for the next vRun.
     DisableRandomization(bool),
+    /// `QStartupWithShell:0|1`, for the next vRun.
+    StartupWithShell(bool),
     /// `QPassSignals:SIG;SIG;...` (gdb numbers, hex).
     PassSignals(Vec<u8>),
     /// `QProgramSignals:...`: accepted; every signal gdb resumes with is
@@ -171,6 +176,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         }
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
+        [b'R', rest @ ..] if rest.iter().all(u8::is_ascii_hexdigit) => Some(Owned::Restart),
         p if p.starts_with(b"D;") => Some(Owned::Detach(Some(parse_pid(&p[2..])))),
         p if p.starts_with(b"vKill;") => Some(Owned::Kill {
             pid: Some(parse_pid(&p[6..])),
@@ -252,6 +258,8 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"QThreadEvents:1" => Some(Owned::ThreadEvents(true)),
         b"QDisableRandomization:0" => Some(Owned::DisableRandomization(false)),
         b"QDisableRandomization:1" => Some(Owned::DisableRandomization(true)),
+        b"QStartupWithShell:0" => Some(Owned::StartupWithShell(false)),
+        b"QStartupWithShell:1" => Some(Owned::StartupWithShell(true)),
         p if p.starts_with(b"qXfer:siginfo:write::") => {
             let rest = &p[b"qXfer:siginfo:write::".len()..];
             let colon = rest.iter().position(|&b| b == b':')?;
@@ -327,6 +335,7 @@ const EXTRA_FEATURES: &[&str] = &[
     // Z0/Z1 are answered here, not by gdbstub, which therefore does not
     // offer them itself.
     "swbreak+",
+    "QStartupWithShell+",
     "QPassSignals+",
     "QProgramSignals+",
     "QCatchSyscalls+",
@@ -643,7 +652,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
+            b"PacketSize=100;swbreak+;QStartupWithShell+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
         );
     }
 }

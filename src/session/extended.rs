@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use super::program_output::ProgramOutput;
 use super::{announce_exit, Session};
 use crate::process::attach::attach;
-use crate::process::launch::{launch, LaunchOptions};
+use crate::process::launch::{launch, program_path, startup_shell, LaunchOptions};
 use crate::process::{Process, ProcessExit};
 use crate::ptrace::Pid;
 
@@ -35,6 +35,9 @@ pub struct RunConfig {
     pub working_dir: Option<OsString>,
     /// `--wrapper`: what every program is started through.
     pub wrapper: Vec<OsString>,
+    /// Start programs through `$SHELL -c exec ...` (`--startup-with-shell`,
+    /// gdb's QStartupWithShell).
+    pub startup_with_shell: bool,
 }
 
 /// `~` and `~/...` in gdb's `set cwd` are the home directory, `~user/...`
@@ -78,6 +81,21 @@ fn home_of(user: &[u8]) -> Option<OsString> {
 }
 
 impl RunConfig {
+    /// How to launch the configured program (None: there is none).
+    pub fn launch_options(&self, output_fd: Option<i32>) -> Option<LaunchOptions> {
+        Some(LaunchOptions {
+            program: program_path(self.program.as_ref()?),
+            args: self.args.clone(),
+            disable_aslr: self.disable_aslr,
+            keep_protocol_fds: self.stdio,
+            output_fd,
+            environment: self.environment(),
+            working_dir: self.working_dir.as_deref().map(expand_tilde),
+            wrapper: self.wrapper.clone(),
+            shell: self.startup_with_shell.then(startup_shell),
+        })
+    }
+
     /// The environment for the next `run`: ours with gdb's changes, or
     /// None (ours as it is) when gdb changed nothing.
     fn environment(&self) -> Option<Vec<OsString>> {
@@ -116,11 +134,38 @@ impl Session<'_> {
             self.config.program = Some(OsString::from_vec(program));
             self.config.args = args.into_iter().map(OsString::from_vec).collect();
         }
-        let Some(program) = self.config.program.clone() else {
-            crate::say!("No program to run");
-            self.send(b"E01");
-            return Ok(());
-        };
+        let started = self.start_program();
+        self.adopt(started)
+    }
+
+    /// `R`: kill every process and start the last program again (the
+    /// command line's, or the last vRun's). The packet has no reply; gdb
+    /// asks `?` next, which reports the new process's first stop.
+    pub(super) fn restart(&mut self) -> anyhow::Result<()> {
+        for pid in self.target.tracer.pids() {
+            if let Some(process) = self.target.tracer.get_mut(pid) {
+                process.kill()?;
+            }
+            self.process_gone(pid, None);
+        }
+        self.target.tracer.settle()?;
+        crate::say!("GDBserver restarting");
+        match self.start_program() {
+            Ok(process) => self.install(process)?,
+            Err(e) => {
+                crate::say!("{e:#}");
+                // As gdbserver: the program is reported as exited.
+                self.last_stop = Some("W00".to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Launch the configured program with gdb's settings.
+    fn start_program(&mut self) -> anyhow::Result<Process> {
+        if self.config.program.is_none() {
+            anyhow::bail!("No program to run");
+        }
         let (output, output_fd) = match self.config.forward_output {
             true => {
                 let (output, fd) = ProgramOutput::new()?;
@@ -128,25 +173,23 @@ impl Session<'_> {
             }
             false => (None, None),
         };
-        let options = LaunchOptions {
-            program: program.clone(),
-            args: self.config.args.clone(),
-            disable_aslr: self.config.disable_aslr,
-            keep_protocol_fds: self.config.stdio,
-            output_fd: output_fd.as_ref().map(|fd| fd.as_raw_fd()),
-            environment: self.config.environment(),
-            working_dir: self.config.working_dir.as_deref().map(expand_tilde),
-            wrapper: self.config.wrapper.clone(),
+        let Some(options) = self
+            .config
+            .launch_options(output_fd.as_ref().map(|fd| fd.as_raw_fd()))
+        else {
+            anyhow::bail!("No program to run");
         };
         let launched = launch(&options);
         // Only the program keeps the write end.
         drop(output_fd);
         self.target.program_output = output;
-        let started = launched.and_then(|pid| {
-            crate::say!("Process {} created; pid = {pid}", program.to_string_lossy());
+        launched.and_then(|pid| {
+            crate::say!(
+                "Process {} created; pid = {pid}",
+                options.program.to_string_lossy()
+            );
             Process::launched(pid)
-        });
-        self.adopt(started)
+        })
     }
 
     /// vAttach: attach to a running process, reply with its stop.

@@ -106,6 +106,8 @@ pub struct Session<'a> {
     general_thread: Option<Tid>,
     /// What the last `Hc` named, for the legacy `c`/`s` packets.
     resume_thread: Option<ThreadRef>,
+    /// gdb sent `!` (extended-remote): `R` restarts the program.
+    extended: bool,
     /// The last QPassSignals, for a process started later in this session.
     pass_signals: Vec<u8>,
     /// The last QCatchSyscalls, likewise.
@@ -146,6 +148,7 @@ impl<'a> Session<'a> {
             library_list: None,
             general_thread: None,
             resume_thread: None,
+            extended: false,
             pass_signals: Vec::new(),
             catch_syscalls: None,
             thread_events: false,
@@ -347,6 +350,9 @@ impl<'a> Session<'a> {
                 self.send(b"E01");
                 return Ok(());
             }
+        }
+        if payload == b"!" {
+            self.extended = true;
         }
         if let Some(thread) = payload.strip_prefix(b"Hc") {
             self.resume_thread = ThreadRef::parse(thread);

@@ -174,6 +174,10 @@ impl Session<'_> {
                 self.config.working_dir = dir.map(OsString::from_vec);
                 self.send(b"OK");
             }
+            Owned::StartupWithShell(on) => {
+                self.config.startup_with_shell = on;
+                self.send(b"OK");
+            }
             Owned::DisableRandomization(on) => {
                 self.config.disable_aslr = on;
                 self.send(b"OK");
@@ -219,6 +223,8 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
             }
             Owned::Kill { pid } => self.kill(pid)?,
+            Owned::Restart if self.extended => self.restart()?,
+            Owned::Restart => self.send(b""),
             Owned::TlsAddress { thread, offset, lm } => {
                 let tid = match thread {
                     ThreadRef::Thread(_, tid) => tid,

@@ -5,7 +5,7 @@
 use super::gdb::{run_gdb_extended, GdbOutput};
 use super::process::{kill_if_same, Output, Watched};
 use super::procfs::proc_start_time;
-use super::server::spawn_listening;
+use super::server::spawn_listening_with;
 use super::GDB_TIMEOUT;
 use std::path::Path;
 use std::time::Duration;
@@ -19,7 +19,18 @@ pub struct MultiServer {
 
 impl MultiServer {
     pub fn start() -> MultiServer {
-        let (proc, out, port) = spawn_listening(&["--multi", "127.0.0.1:0"]);
+        MultiServer::start_with(&[], |_| {})
+    }
+
+    /// `SERVER --multi FLAGS 127.0.0.1:0`, its command adjusted by `setup`.
+    pub fn start_with(
+        flags: &[&str],
+        setup: impl FnOnce(&mut std::process::Command),
+    ) -> MultiServer {
+        let mut args = vec!["--multi"];
+        args.extend_from_slice(flags);
+        args.push("127.0.0.1:0");
+        let (proc, out, port) = spawn_listening_with(&args, setup);
         MultiServer { proc, out, port }
     }
 

@@ -68,8 +68,18 @@ pub fn parse_listening_port(text: &str) -> Option<u16> {
 /// `SERVER ARGS` with its output captured, once it prints its port; panics
 /// with its output (after killing it) if it does not in time.
 pub fn spawn_listening(args: &[&str]) -> (Watched, Output, u16) {
+    spawn_listening_with(args, |_| {})
+}
+
+/// [`spawn_listening`], the command first adjusted by `setup` (its
+/// environment, its directory).
+pub fn spawn_listening_with(
+    args: &[&str],
+    setup: impl FnOnce(&mut Command),
+) -> (Watched, Output, u16) {
     let mut cmd = Command::new(server_path());
     cmd.args(args);
+    setup(&mut cmd);
     let (proc, out) = spawn_captured(cmd).expect("spawn the server");
     let ready = out.wait_for(STARTUP_TIMEOUT, |t| parse_listening_port(t).is_some());
     let text = out.text();
@@ -115,13 +125,28 @@ impl Server {
         prog: &Path,
         args: &[&str],
     ) -> Result<Server, String> {
-        Server::try_launch_binary(&server_path(), flags, address, prog, args)
+        Server::try_launch_binary(&server_path(), flags, address, prog, args, |_| {})
+    }
+
+    /// [`Server::launch_with`], the server's command first adjusted by
+    /// `setup` (its environment, its directory).
+    pub fn launch_setup(
+        flags: &[&str],
+        prog: &Path,
+        args: &[&str],
+        setup: impl FnOnce(&mut Command),
+    ) -> Server {
+        let server = server_path();
+        match Server::try_launch_binary(&server, flags, "127.0.0.1:0", prog, args, setup) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// `SERVER --once 127.0.0.1:0 PROG ARGS` with a given server binary
     /// rather than the one under test (to compare with GNU gdbserver).
     pub fn launch_binary(server: &Path, prog: &Path, args: &[&str]) -> Server {
-        match Server::try_launch_binary(server, &["--once"], "127.0.0.1:0", prog, args) {
+        match Server::try_launch_binary(server, &["--once"], "127.0.0.1:0", prog, args, |_| {}) {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         }
@@ -135,9 +160,11 @@ impl Server {
         address: &str,
         prog: &Path,
         args: &[&str],
+        setup: impl FnOnce(&mut Command),
     ) -> Result<Server, String> {
         let mut cmd = Command::new(server);
         cmd.args(flags).arg(address).arg(prog).args(args);
+        setup(&mut cmd);
         let (proc, output) =
             spawn_captured(cmd).map_err(|e| format!("spawn {}: {e}", server.display()))?;
         let ready = output.wait_for(STARTUP_TIMEOUT, |t| {
