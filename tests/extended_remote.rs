@@ -213,7 +213,11 @@ fn run_without_the_run_packet_restarts_the_program_with_r() {
     // A new process: the old one's change is gone.
     assert_eq!(gdb.value(1), "0");
     gdb.assert_contains("exited normally]");
-    assert!(server.output().contains("GDBserver restarting"), "{}", server.output());
+    assert!(
+        server.output().contains("GDBserver restarting"),
+        "{}",
+        server.output()
+    );
     let pids = server.created_pids();
     assert_eq!(pids.len(), 2, "{}", server.output());
     assert!(

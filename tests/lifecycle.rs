@@ -34,6 +34,53 @@ fn kill_kills_and_reaps_the_program() {
 }
 
 #[test]
+fn without_multiprocess_kill_and_qattached_are_about_the_current_process() {
+    let server = Server::launch(&program("basic"), &[]);
+    let pid = server.inferior_pid;
+    let gdb = server.gdb_with(
+        &["set remote multiprocess-feature-packet off"],
+        &["break add", "continue", "kill"],
+    );
+    gdb.assert_contains("Breakpoint 1, add (a=2, b=3)");
+    // gdb names its placeholder pid in vKill; gdb asked qAttached without
+    // a pid and heard "started by the server", so it kills, not detaches.
+    gdb.assert_contains("[Inferior 1 (Remote target) killed]");
+    gdb.assert_lacks("Can't kill process");
+    server.assert_exits("after kill");
+    assert_eq!(proc_state(pid), None);
+}
+
+#[test]
+fn stop_replies_without_t_are_plain_signals_and_gdb_still_finds_the_thread() {
+    let server = Server::launch_with(
+        &["--once", "--disable-packet=T,qfThreadInfo"],
+        "127.0.0.1:0",
+        &program("basic"),
+        &[],
+    );
+    let mut client = server.rsp();
+    assert_eq!(client.request("?").expect("stop reason"), "S05");
+    assert_eq!(client.request("qAttached").expect("qAttached"), "0");
+    drop(client);
+    let server = Server::launch_with(
+        &["--once", "--disable-packet=T,qfThreadInfo"],
+        "127.0.0.1:0",
+        &program("basic"),
+        &[],
+    );
+    let gdb = server.gdb_with(
+        &[
+            "set remote threads-packet off",
+            "set remote multiprocess-feature-packet off",
+        ],
+        &["info threads", "break add", "continue", "info threads"],
+    );
+    gdb.assert_contains("Breakpoint 1, add (a=2, b=3)");
+    gdb.assert_contains(&format!("Thread {}", server.inferior_pid));
+    gdb.assert_lacks("No threads.");
+}
+
+#[test]
 fn detach_lets_the_program_finish_without_breakpoints() {
     let run = ResultRun::basic("detach");
     let server = &run.server;

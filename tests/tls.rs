@@ -38,3 +38,21 @@ fn thread_local_variables_and_errno_are_each_threads_own() {
     gdb.assert_contains("exited with code 05]");
     gdb.assert_lacks("Cannot find thread-local");
 }
+
+#[test]
+fn a_thread_db_path_without_libthread_db_turns_tls_off_as_in_gdbserver() {
+    let server = Server::launch(&program("tls"), &[]);
+    let gdb = server.gdb(&[
+        "break stop_here",
+        "continue",
+        "monitor set libthread-db-search-path /nonexistent",
+        "print tls_var",
+        "monitor set libthread-db-search-path",
+        "print tls_var",
+    ]);
+    gdb.assert_contains("libthread-db-search-path set to `/nonexistent'");
+    gdb.assert_contains("Remote target failed to process qGetTLSAddr request");
+    gdb.assert_contains("libthread-db-search-path set to `$sdir:$pdir'");
+    // The default path again: TLS is back.
+    assert_eq!(gdb.value(1), "42");
+}

@@ -24,7 +24,8 @@ impl ExtendedMode for DebugTarget {
         Err(TargetError::Errno(1))
     }
 
-    /// `qAttached:PID` (or, without a pid, gdb's current process).
+    /// Required by the trait; the packet layer answers `qAttached` itself
+    /// (gdbstub answers "attached" when gdb names no process).
     fn query_if_attached(&mut self, pid: Pid) -> TargetResult<AttachKind, Self> {
         let named = i32::try_from(pid.get())
             .ok()

@@ -28,6 +28,9 @@ pub enum Owned {
     Detach(Option<Pid>),
     /// `k` (every process, no reply) or `vKill;pid` (that process, reply OK).
     Kill { pid: Option<Pid> },
+    /// `qAttached` (gdb's current process) or `qAttached:PID`: "1" for a
+    /// process we attached to, "0" for one we started.
+    Attached(Option<Pid>),
     /// `R XX` (extended mode): kill everything and start the program
     /// again, with no reply.
     Restart,
@@ -176,6 +179,8 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         }
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
+        b"qAttached" => Some(Owned::Attached(None)),
+        p if p.starts_with(b"qAttached:") => Some(Owned::Attached(Some(parse_pid(&p[10..])))),
         [b'R', rest @ ..] if rest.iter().all(u8::is_ascii_hexdigit) => Some(Owned::Restart),
         p if p.starts_with(b"D;") => Some(Owned::Detach(Some(parse_pid(&p[2..])))),
         p if p.starts_with(b"vKill;") => Some(Owned::Kill {
@@ -278,7 +283,8 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DisabledPackets {
     pub vcont: bool,
-    pub thread_alive: bool,
+    /// `T`: stop replies are `SSIG`, without registers or thread.
+    pub t_stop_reply: bool,
     pub thread_in_stop_reply: bool,
     pub current_thread: bool,
     pub thread_list: bool,
@@ -291,7 +297,7 @@ impl DisabledPackets {
         for name in names {
             match name.as_str() {
                 "vCont" => d.vcont = true,
-                "T" => d.thread_alive = true,
+                "T" => d.t_stop_reply = true,
                 "Tthread" => d.thread_in_stop_reply = true,
                 "qC" => d.current_thread = true,
                 "qfThreadInfo" => d.thread_list = true,
@@ -305,7 +311,6 @@ impl DisabledPackets {
     /// Is this incoming packet one that must be answered as unsupported?
     pub fn rejects(&self, payload: &[u8]) -> bool {
         (self.vcont && payload.starts_with(b"vCont"))
-            || (self.thread_alive && payload.first() == Some(&b'T'))
             || (self.current_thread && payload == b"qC")
             || (self.thread_list && (payload == b"qfThreadInfo" || payload == b"qsThreadInfo"))
             || (self.xfer_threads && payload.starts_with(b"qXfer:threads:"))
@@ -592,7 +597,7 @@ mod tests {
     #[test]
     fn disabled_packets() {
         let d = DisabledPackets::parse(&["T".into(), "qC".into()]).unwrap_or_default();
-        assert!(d.rejects(b"T1f") && d.rejects(b"qC"));
+        assert!(d.t_stop_reply && d.rejects(b"qC"));
         assert!(!d.rejects(b"vCont?") && !d.rejects(b"qCRC"));
         assert!(DisabledPackets::parse(&["bogus".into()]).is_err());
     }

@@ -108,6 +108,8 @@ pub struct Session<'a> {
     resume_thread: Option<ThreadRef>,
     /// gdb sent `!` (extended-remote): `R` restarts the program.
     extended: bool,
+    /// What `monitor set ...` commands set.
+    monitor: monitor::MonitorState,
     /// The last QPassSignals, for a process started later in this session.
     pass_signals: Vec<u8>,
     /// The last QCatchSyscalls, likewise.
@@ -149,6 +151,7 @@ impl<'a> Session<'a> {
             general_thread: None,
             resume_thread: None,
             extended: false,
+            monitor: monitor::MonitorState::default(),
             pass_signals: Vec::new(),
             catch_syscalls: None,
             thread_events: false,
@@ -464,8 +467,12 @@ impl<'a> Session<'a> {
         Ok(self.without_disabled_fields(text))
     }
 
-    /// `--disable-packet=Tthread`: stop replies without their thread.
+    /// `--disable-packet=T`: stop replies as `SSIG`; `Tthread`: without
+    /// their thread.
     fn without_disabled_fields(&self, text: String) -> String {
+        if self.config.disabled.t_stop_reply && text.starts_with('T') {
+            return format!("S{}", text.get(1..3).unwrap_or("05"));
+        }
         if !self.config.disabled.thread_in_stop_reply {
             return text;
         }

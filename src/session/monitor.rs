@@ -2,7 +2,8 @@
 //! `set debug`, `set debug-hw-points`, `set remote-debug`,
 //! `set event-loop-debug` (each `0|1`), `set debug-format OPT,...` and
 //! `exit` (the server quits after the reply, killing a program it started
-//! and detaching from one it attached to). Anything else prints gdbserver's
+//! and detaching from one it attached to), and the unlisted
+//! `set libthread-db-search-path [PATH]`. Anything else prints gdbserver's
 //! complaint and the help, and fails the packet (gdb: "Protocol error with
 //! Rcmd").
 
@@ -23,6 +24,38 @@ const HELP: &str = "The following monitor commands are supported:
   exit
     Quit GDBserver
 ";
+
+/// gdbserver's default libthread_db search path: the system's directories,
+/// then the one libpthread was loaded from.
+const DEFAULT_THREAD_DB_PATH: &str = "$sdir:$pdir";
+
+/// What the monitor commands set that outlives one command.
+#[derive(Debug)]
+pub struct MonitorState {
+    /// `set libthread-db-search-path`.
+    pub thread_db_search_path: String,
+}
+
+impl Default for MonitorState {
+    fn default() -> MonitorState {
+        MonitorState {
+            thread_db_search_path: DEFAULT_THREAD_DB_PATH.to_string(),
+        }
+    }
+}
+
+impl MonitorState {
+    /// Would gdbserver find a libthread_db on the search path? We need none
+    /// (TLS addresses come from the link map and the DTV), but a user who
+    /// points the path where there is no libthread_db asks for gdbserver's
+    /// behaviour without one: no qGetTLSAddr.
+    pub fn thread_db_found(&self) -> bool {
+        self.thread_db_search_path.split(':').any(|dir| match dir {
+            "$sdir" | "$pdir" => true,
+            dir => std::path::Path::new(dir).join("libthread_db.so.1").exists(),
+        })
+    }
+}
 
 /// What a monitor command printed and how it ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -54,14 +87,14 @@ impl MonitorReply {
 }
 
 /// Run one monitor command (the decoded text of `qRcmd`).
-pub fn run(command: &str) -> MonitorReply {
+pub fn run(command: &str, state: &mut MonitorState) -> MonitorReply {
     let words: Vec<&str> = command.split_whitespace().collect();
     let switch = |value: &str| match value {
         "1" => Some(true),
         "0" => Some(false),
         _ => None,
     };
-    let state = |on: bool| if on { "enabled" } else { "disabled" };
+    let state_word = |on: bool| if on { "enabled" } else { "disabled" };
     match words.as_slice() {
         ["exit"] => MonitorReply {
             output: String::new(),
@@ -69,25 +102,33 @@ pub fn run(command: &str) -> MonitorReply {
             exit: true,
         },
         ["help"] => MonitorReply::said(HELP),
+        ["set", "libthread-db-search-path", path @ ..] => {
+            state.thread_db_search_path = match path {
+                [] => DEFAULT_THREAD_DB_PATH.to_string(),
+                words => words.join(" "),
+            };
+            let path = &state.thread_db_search_path;
+            MonitorReply::said(format!("libthread-db-search-path set to `{path}'\n"))
+        }
         ["set", "debug", value] if switch(value).is_some() => {
             let on = *value == "1";
             logging::set_debug(on);
-            MonitorReply::said(format!("Debug output {}.\n", state(on)))
+            MonitorReply::said(format!("Debug output {}.\n", state_word(on)))
         }
         ["set", "remote-debug", value] if switch(value).is_some() => {
             let on = *value == "1";
             logging::set_remote_debug(on);
-            MonitorReply::said(format!("Protocol debug output {}.\n", state(on)))
+            MonitorReply::said(format!("Protocol debug output {}.\n", state_word(on)))
         }
         ["set", "debug-hw-points", value] if switch(value).is_some() => {
             let on = *value == "1";
             logging::set_hw_points_debug(on);
-            MonitorReply::said(format!("H/W point debugging output {}.\n", state(on)))
+            MonitorReply::said(format!("H/W point debugging output {}.\n", state_word(on)))
         }
         ["set", "event-loop-debug", value] if switch(value).is_some() => {
             let on = *value == "1";
             logging::set_event_loop_debug(on);
-            MonitorReply::said(format!("Event loop debug output {}.\n", state(on)))
+            MonitorReply::said(format!("Event loop debug output {}.\n", state_word(on)))
         }
         ["set", "debug-format", options] => match logging::set_debug_format(options) {
             Ok(lines) => {
@@ -103,36 +144,58 @@ pub fn run(command: &str) -> MonitorReply {
 mod tests {
     use super::*;
 
+    fn run_fresh(command: &str) -> MonitorReply {
+        run(command, &mut MonitorState::default())
+    }
+
+    #[test]
+    fn the_thread_db_path_is_gdbservers() {
+        let mut state = MonitorState::default();
+        assert!(state.thread_db_found());
+        let reply = run("set libthread-db-search-path /nonexistent", &mut state);
+        assert_eq!(
+            reply.output,
+            "libthread-db-search-path set to `/nonexistent'\n"
+        );
+        assert!(!state.thread_db_found());
+        let reply = run("set libthread-db-search-path", &mut state);
+        assert_eq!(
+            reply.output,
+            "libthread-db-search-path set to `$sdir:$pdir'\n"
+        );
+        assert!(state.thread_db_found());
+    }
+
     #[test]
     fn help_and_unknown_commands_are_gdbservers() {
-        assert_eq!(run("help"), MonitorReply::said(HELP));
+        assert_eq!(run_fresh("help"), MonitorReply::said(HELP));
         for command in ["", "set debug 2", "set debug-format", "frobnicate"] {
-            let reply = run(command);
+            let reply = run_fresh(command);
             assert!(!reply.ok, "{command:?}");
             assert!(reply.output.starts_with("Unknown monitor command.\n\n"));
         }
-        assert!(run("exit").exit);
+        assert!(run_fresh("exit").exit);
     }
 
     #[test]
     fn switches_say_what_they_did() {
         assert_eq!(
-            run("set debug-hw-points 0").output,
+            run_fresh("set debug-hw-points 0").output,
             "H/W point debugging output disabled.\n"
         );
         assert_eq!(
-            run("set event-loop-debug 0").output,
+            run_fresh("set event-loop-debug 0").output,
             "Event loop debug output disabled.\n"
         );
         assert_eq!(
-            run("set debug-format all").output,
+            run_fresh("set debug-format all").output,
             "All extra debug format options enabled.\n"
         );
-        let reply = run("set debug-format none,bogus");
+        let reply = run_fresh("set debug-format none,bogus");
         assert!(!reply.ok);
         assert!(reply
             .output
             .starts_with("Unknown debug-format argument: \"bogus\"\nThe following"));
-        run("set debug-format none");
+        run_fresh("set debug-format none");
     }
 }

@@ -22,7 +22,7 @@ impl Session<'_> {
             self.send(b"E01");
             return;
         };
-        let reply = monitor::run(&String::from_utf8_lossy(&command));
+        let reply = monitor::run(&String::from_utf8_lossy(&command), &mut self.monitor);
         if !reply.output.is_empty() {
             self.send(&console_packet(reply.output.as_bytes()));
         }
@@ -223,8 +223,23 @@ impl Session<'_> {
                 self.send(reply.as_bytes());
             }
             Owned::Kill { pid } => self.kill(pid)?,
+            Owned::Attached(pid) => {
+                let process = match pid {
+                    Some(pid) => self.target.tracer.get(pid),
+                    None => self.target.selected(),
+                };
+                match process {
+                    Some(process) if process.attached => self.send(b"1"),
+                    Some(_) => self.send(b"0"),
+                    None => self.send(b"E01"),
+                }
+            }
             Owned::Restart if self.extended => self.restart()?,
             Owned::Restart => self.send(b""),
+            Owned::TlsAddress { .. } if !self.monitor.thread_db_found() => {
+                // As gdbserver without libthread_db (see MonitorState).
+                self.send(b"E01");
+            }
             Owned::TlsAddress { thread, offset, lm } => {
                 let tid = match thread {
                     ThreadRef::Thread(_, tid) => tid,
@@ -264,7 +279,18 @@ impl Session<'_> {
 impl Session<'_> {
     /// `D` (gdb's current process) or `D;PID`: let that process run on its
     /// own. The session ends with the last process unless in extended mode.
+    /// The process a `D;PID` or `vKill;PID` names. Without the multiprocess
+    /// extensions gdb knows no real pid (it sends its own placeholder,
+    /// 42000): the packet is about its current process, as gdbserver reads it.
+    fn process_named(&self, pid: Pid) -> Pid {
+        match self.stub.multiprocess {
+            true => pid,
+            false => self.target.selected().map_or(pid, |p| p.pid),
+        }
+    }
+
     fn detach(&mut self, pid: Option<Pid>) -> Result<()> {
+        let pid = pid.map(|pid| self.process_named(pid));
         let pid = pid.or_else(|| self.target.selected().map(|p| p.pid));
         let Some(process) = pid.and_then(|pid| self.target.tracer.get_mut(pid)) else {
             self.send(b"E01");
@@ -283,6 +309,7 @@ impl Session<'_> {
 
     /// `k` (every process, no reply) or `vKill;PID` (that one, reply OK).
     fn kill(&mut self, pid: Option<Pid>) -> Result<()> {
+        let pid = pid.map(|pid| self.process_named(pid));
         let pids = match pid {
             Some(pid) if self.target.tracer.get(pid).is_none() => {
                 self.send(b"E01");
