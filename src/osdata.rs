@@ -1,8 +1,9 @@
 //! `info os` (qXfer:osdata): what the server's machine runs, as gdbserver
 //! lists it from /proc: the list of types, processes (pid, user, command
 //! line, the cores its threads last ran on), process groups, threads, open
-//! files, internet sockets and System V shared memory, semaphores and
-//! message queues. An unknown type gives an empty document, as gdbserver.
+//! files, internet sockets, System V shared memory, semaphores and message
+//! queues, kernel modules and cpus (every /proc/cpuinfo field a column). An
+//! unknown type gives an empty document, as gdbserver.
 
 use std::collections::BTreeSet;
 use std::ffi::CStr;
@@ -23,9 +24,21 @@ pub fn document(annex: &str) -> String {
         "shm" => sysv_ipc("shm"),
         "semaphores" => sysv_ipc("sem"),
         "msg" => sysv_ipc("msg"),
+        "modules" => modules(),
+        "cpus" => return rows_document("cpus", cpus()),
         _ => return String::new(),
     };
-    let kind = if annex.is_empty() { "types" } else { annex };
+    let rows = items
+        .into_iter()
+        .map(|item| item.into_iter().map(|(n, v)| (n.to_string(), v)).collect())
+        .collect();
+    rows_document(if annex.is_empty() { "types" } else { annex }, rows)
+}
+
+/// Columns whose names come from the data (cpus).
+type Row = Vec<(String, String)>;
+
+fn rows_document(kind: &str, items: Vec<Row>) -> String {
     let mut doc = format!(
         "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n<osdata type=\"{kind}\">\n"
     );
@@ -46,10 +59,16 @@ type Item = Vec<(&'static str, String)>;
 
 fn types() -> Vec<Item> {
     [
+        ("cpus", "Listing of all cpus/cores on the system", "CPUs"),
         (
             "files",
             "Listing of all file descriptors",
             "File descriptors",
+        ),
+        (
+            "modules",
+            "Listing of all loaded kernel modules",
+            "Kernel modules",
         ),
         ("msg", "Listing of all message queues", "Message queues"),
         ("processes", "Listing of all processes", "Processes"),
@@ -364,6 +383,57 @@ fn local_time(seconds: i64) -> String {
         .to_string()
 }
 
+/// /proc/modules: `name size uses dependencies,... state address`.
+fn modules() -> Vec<Item> {
+    let text = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [name, size, uses, dependencies, status, address, ..] = fields[..] else {
+                return None;
+            };
+            let dependencies = dependencies.trim_end_matches(',');
+            Some(vec![
+                ("name", name.to_string()),
+                ("size", size.to_string()),
+                ("num uses", uses.to_string()),
+                (
+                    "dependencies",
+                    if dependencies == "-" {
+                        ""
+                    } else {
+                        dependencies
+                    }
+                    .to_string(),
+                ),
+                ("status", status.to_string()),
+                ("address", address.to_string()),
+            ])
+        })
+        .collect()
+}
+
+/// /proc/cpuinfo: one item per processor, a column per `key : value` line.
+fn cpus() -> Vec<Row> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    cpuinfo_rows(&text)
+}
+
+fn cpuinfo_rows(text: &str) -> Vec<Row> {
+    text.split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .filter_map(|line| {
+                    let (key, value) = line.split_once(':')?;
+                    Some((key.trim().to_string(), value.trim().to_string()))
+                })
+                .collect::<Row>()
+        })
+        .filter(|row| !row.is_empty())
+        .collect()
+}
+
 fn threads() -> Vec<Item> {
     pids()
         .into_iter()
@@ -435,6 +505,16 @@ fn user_name(uid: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cpuinfo_blocks_become_rows_with_their_keys() {
+        let rows = cpuinfo_rows(
+            "processor\t: 0\nmodel name\t: X Y\n\nprocessor\t: 1\nmodel name\t: X Y\n\n",
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1][0], ("processor".to_string(), "1".to_string()));
+        assert_eq!(rows[0][1], ("model name".to_string(), "X Y".to_string()));
+    }
+
     use super::*;
 
     #[test]
