@@ -233,3 +233,75 @@ fn crc_of_memory_matches_what_gdb_computes_and_hides_breakpoints() {
     assert!(client.request("qCRC:0,10").expect("qCRC").starts_with('E'));
     assert!(client.request("g").expect("g").len() > 100);
 }
+
+#[test]
+fn find_searches_in_the_server() {
+    let server = Server::launch_with(
+        &["--once", "--remote-debug"],
+        "127.0.0.1:0",
+        &program("basic"),
+        &[],
+    );
+    let gdb = server.gdb(&[
+        "break add",
+        "continue",
+        "find /w &words[0], +sizeof(words), 0xcafef00d",
+        "find /b &array[0], +sizeof(array), 0x55",
+        "find /w &words[0], +sizeof(words), 0x12345678",
+    ]);
+    gdb.assert_contains("Breakpoint 1, add (a=2, b=3)");
+    gdb.assert_contains("<words+8>");
+    gdb.assert_contains("<array+16>");
+    assert_eq!(gdb.count("1 pattern found."), 2, "{}", gdb.text);
+    gdb.assert_contains("Pattern not found.");
+    let log = server.output();
+    // The server answered the search (gdb asks first, and reads the range
+    // itself only when the server does not).
+    assert!(
+        log.contains("putpkt (\"1,"),
+        "gdb read the range itself:\n{log}"
+    );
+}
+
+#[test]
+fn a_search_across_a_breakpoint_finds_the_programs_bytes() {
+    let server = Server::launch(&program("basic"), &[]);
+    let mut client = server.rsp();
+    let stop = client.request("?").expect("? reply");
+    let pc_field = stop
+        .split(';')
+        .find_map(|f| f.strip_prefix("10:"))
+        .unwrap_or_else(|| panic!("no pc in {stop}"));
+    let pc_bytes = rsp::decode_hex(pc_field).expect("hex pc");
+    let pc = u64::from_le_bytes(pc_bytes.try_into().expect("8 bytes"));
+    let bytes = rsp::decode_hex(&client.request(&format!("m{pc:x},40")).expect("m")).expect("hex");
+    // Four bytes at pc+0x21, a breakpoint on the first of them.
+    assert_eq!(
+        client
+            .request(&format!("Z0,{:x},1", pc + 0x21))
+            .expect("Z0"),
+        "OK"
+    );
+    let wanted = &bytes[0x21..0x25];
+    let first = bytes.windows(4).position(|w| w == wanted).expect("present");
+    let mut packet = format!("qSearch:memory:{pc:x};40;").into_bytes();
+    for &b in wanted {
+        // The protocol's binary escape.
+        if matches!(b, b'#' | b'$' | b'}' | b'*') {
+            packet.extend_from_slice(&[b'}', b ^ 0x20]);
+        } else {
+            packet.push(b);
+        }
+    }
+    client.send_raw(&rsp::frame(&packet)).expect("send");
+    let reply = client
+        .read_packet(rsp::REPLY_TIMEOUT)
+        .expect("qSearch reply");
+    assert_eq!(reply, format!("1,{:x}", pc + first as u64));
+    // Unmapped memory is an error, and the session goes on.
+    assert!(client
+        .request("qSearch:memory:0;10;a")
+        .expect("reply")
+        .starts_with('E'));
+    assert!(client.request("g").expect("g").len() > 100);
+}

@@ -20,6 +20,7 @@ mod control;
 mod events;
 pub mod launch;
 pub mod memory;
+mod memory_search;
 mod non_stop;
 mod queued_traps;
 mod registers;

@@ -31,6 +31,12 @@ pub enum Owned {
     /// `qAttached` (gdb's current process) or `qAttached:PID`: "1" for a
     /// process we attached to, "0" for one we started.
     Attached(Option<Pid>),
+    /// `qSearch:memory:ADDR;LEN;PATTERN` (gdb's `find`).
+    SearchMemory {
+        addr: u64,
+        len: u64,
+        pattern: Vec<u8>,
+    },
     /// `R XX` (extended mode): kill everything and start the program
     /// again, with no reply.
     Restart,
@@ -180,6 +186,14 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         b"D" => Some(Owned::Detach(None)),
         b"k" => Some(Owned::Kill { pid: None }),
         b"qAttached" => Some(Owned::Attached(None)),
+        p if p.starts_with(b"qSearch:memory:") => {
+            let mut fields = p[b"qSearch:memory:".len()..].splitn(3, |&b| b == b';');
+            let number = |f: &[u8]| u64::from_str_radix(std::str::from_utf8(f).ok()?, 16).ok();
+            let addr = number(fields.next()?)?;
+            let len = number(fields.next()?)?;
+            let pattern = unescape(fields.next()?);
+            Some(Owned::SearchMemory { addr, len, pattern })
+        }
         p if p.starts_with(b"qAttached:") => Some(Owned::Attached(Some(parse_pid(&p[10..])))),
         [b'R', rest @ ..] if rest.iter().all(u8::is_ascii_hexdigit) => Some(Owned::Restart),
         p if p.starts_with(b"D;") => Some(Owned::Detach(Some(parse_pid(&p[2..])))),

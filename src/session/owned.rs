@@ -145,6 +145,21 @@ impl Session<'_> {
                 let reply = rsp::qxfer::window_reply(&self.os_data, offset, length);
                 self.send(&reply);
             }
+            Owned::SearchMemory { addr, len, pattern } => {
+                let found = self
+                    .target
+                    .selected_mut()
+                    .context("no process")
+                    .and_then(|process| process.search_memory(addr, len, &pattern));
+                match found {
+                    Ok(Some(at)) => self.send(format!("1,{at:x}").as_bytes()),
+                    Ok(None) => self.send(b"0"),
+                    Err(e) => {
+                        log::debug!("qSearch:memory at {addr:#x}: {e:#}");
+                        self.send(b"E01");
+                    }
+                }
+            }
             Owned::Crc { addr, len } => {
                 let crc = self
                     .target
