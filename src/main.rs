@@ -5,6 +5,7 @@
 mod agent_expr;
 mod cli;
 mod gdbstub_glue;
+mod host_fs;
 mod ids;
 mod linux;
 mod logging;

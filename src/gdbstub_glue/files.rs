@@ -5,7 +5,7 @@
 //! files (`remote put`, `remote delete`), as with gdbserver.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 
 use gdbstub::common::Pid;
 use gdbstub::target::ext::auxv::Auxv;
@@ -20,6 +20,7 @@ use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlO
 use gdbstub::target::{TargetError, TargetResult};
 
 use super::DebugTarget;
+use crate::host_fs::HostFs;
 
 /// Copy the window [offset, offset+length) of `data` into `buf`.
 fn window(data: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
@@ -133,21 +134,20 @@ impl HostIoOpen for DebugTarget {
         flags: HostIoOpenFlags,
         mode: HostIoOpenMode,
     ) -> HostIoResult<u32, Self> {
-        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(filename));
-        // gdb's File-I/O flags and modes, which open(2) spells alike.
-        let access = flags.bits() & 0x3;
-        let mut options = std::fs::OpenOptions::new();
-        options
-            .read(access != HostIoOpenFlags::O_WRONLY.bits())
-            .write(access != HostIoOpenFlags::O_RDONLY.bits())
-            .append(flags.contains(HostIoOpenFlags::O_APPEND))
-            .truncate(flags.contains(HostIoOpenFlags::O_TRUNC))
-            .mode(mode.bits() & 0o7777);
-        match flags.contains(HostIoOpenFlags::O_EXCL) {
-            true => options.create_new(flags.contains(HostIoOpenFlags::O_CREAT)),
-            false => options.create(flags.contains(HostIoOpenFlags::O_CREAT)),
-        };
-        match options.open(path) {
+        // gdb's File-I/O flags, as open(2) spells them.
+        let access = (flags.bits() & 0x3) as i32;
+        let mut linux = access;
+        for (gdb, ours) in [
+            (HostIoOpenFlags::O_APPEND, libc::O_APPEND),
+            (HostIoOpenFlags::O_CREAT, libc::O_CREAT),
+            (HostIoOpenFlags::O_TRUNC, libc::O_TRUNC),
+            (HostIoOpenFlags::O_EXCL, libc::O_EXCL),
+        ] {
+            if flags.contains(gdb) {
+                linux |= ours;
+            }
+        }
+        match self.host_fs.open(filename, linux, mode.bits() & 0o7777) {
             Ok(file) => {
                 let fd = self.next_host_fd;
                 self.next_host_fd += 1;
@@ -207,7 +207,7 @@ impl HostIoPwrite for DebugTarget {
 
 impl HostIoUnlink for DebugTarget {
     fn unlink(&mut self, filename: &[u8]) -> HostIoResult<(), Self> {
-        match std::fs::remove_file(std::ffi::OsStr::from_bytes(filename)) {
+        match self.host_fs.unlink(filename) {
             Ok(()) => Ok(()),
             Err(e) => io_err(e),
         }
@@ -244,7 +244,7 @@ impl HostIoFstat for DebugTarget {
 
 impl HostIoReadlink for DebugTarget {
     fn readlink(&mut self, filename: &[u8], buf: &mut [u8]) -> HostIoResult<usize, Self> {
-        match std::fs::read_link(std::ffi::OsStr::from_bytes(filename)) {
+        match self.host_fs.readlink(filename) {
             Ok(target) => {
                 let bytes = target.as_os_str().as_bytes();
                 let n = bytes.len().min(buf.len());
@@ -257,8 +257,20 @@ impl HostIoReadlink for DebugTarget {
 }
 
 impl HostIoSetfs for DebugTarget {
-    fn setfs(&mut self, _fs: FsKind) -> HostIoResult<(), Self> {
-        // The program shares our mount namespace: every fs is ours.
+    /// `vFile:setfs:PID`: the paths that follow are the process's (in its
+    /// mount namespace); `vFile:setfs:0`: ours.
+    fn setfs(&mut self, fs: FsKind) -> HostIoResult<(), Self> {
+        self.host_fs = match fs {
+            FsKind::Stub => HostFs::Ours,
+            FsKind::Pid(pid) => {
+                let pid = i32::try_from(pid.get())
+                    .map_err(|_| HostIoError::Errno(HostIoErrno::EINVAL))?;
+                match HostFs::of_process(pid) {
+                    Ok(fs) => fs,
+                    Err(e) => return io_err(e),
+                }
+            }
+        };
         Ok(())
     }
 }

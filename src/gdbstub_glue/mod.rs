@@ -37,6 +37,8 @@ pub struct DebugTarget {
     /// Files gdb opened with vFile:open, by the number we gave it.
     pub host_files: std::collections::BTreeMap<u32, std::fs::File>,
     pub next_host_fd: u32,
+    /// Whose filesystem vFile paths name (`vFile:setfs`).
+    pub host_fs: crate::host_fs::HostFs,
     /// The launched program's output, forwarded to gdb (stdio mode).
     pub program_output: Option<crate::session::program_output::ProgramOutput>,
 }
@@ -64,6 +66,7 @@ impl DebugTarget {
             resumed: false,
             host_files: Default::default(),
             next_host_fd: 3,
+            host_fs: Default::default(),
             program_output: None,
         }
     }
