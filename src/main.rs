@@ -86,7 +86,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     // Bind first: a busy port must fail before anything is started.
     let listener = match &comm {
         Comm::Tcp(addr) => {
-            Some(TcpListener::bind(addr).with_context(|| format!("Can't bind address {addr}"))?)
+            let listener =
+                TcpListener::bind(addr).with_context(|| format!("Can't bind address {addr}"))?;
+            let bound = listener.local_addr().unwrap_or(*addr);
+            if !bound.ip().is_loopback() {
+                // The protocol runs any code on this machine for whoever
+                // connects: say so once, as `:PORT` keeps gdbserver's meaning.
+                say!(
+                    "Warning: listening on {bound}, reachable from the network: whoever connects \
+                     can run code as this user. Use 127.0.0.1:PORT and ssh -L to debug remotely."
+                );
+            }
+            Some(listener)
         }
         Comm::Stdio => None,
     };

@@ -347,3 +347,27 @@ fn monitor_commands_answer_as_gdbservers() {
     // The session went on.
     assert_eq!(gdb.value(1), "1");
 }
+
+#[test]
+fn listening_beyond_loopback_warns_once_and_loopback_does_not() {
+    let prog = program("basic");
+    let open = Server::launch_with(&["--once"], ":0", &prog, &[]);
+    let out = open.output();
+    assert_eq!(
+        out.matches("reachable from the network").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains(&format!("0.0.0.0:{}", open.port)), "{out}");
+    // `:PORT` still means every interface, as with gdbserver: gdb connects.
+    open.gdb(&["info registers rip"])
+        .assert_contains("rip            0x");
+    for address in ["127.0.0.1:0", "localhost:0"] {
+        let local = Server::launch_with(&["--once"], address, &prog, &[]);
+        assert!(
+            !local.output().contains("reachable from the network"),
+            "{address}: {}",
+            local.output()
+        );
+    }
+}
