@@ -46,3 +46,28 @@ fn gdb_gets_the_library_list_in_one_packet_and_uses_it() {
     assert!(reply.contains("main-lm=\"0x"), "{reply}");
     assert!(reply.contains("/libc.so.6\" lm=\"0x"), "{reply}");
 }
+
+#[test]
+fn a_library_in_another_namespace_is_listed_and_its_code_is_known() {
+    let run = ResultRun::launch("dlmopen", "namespaces", &[]);
+    let gdb = run.server.gdb(&[
+        "break stop_here",
+        "continue",
+        "info sharedlibrary",
+        // A breakpoint in the namespaced copy of libm (gdb knows its
+        // symbols only if the server listed it).
+        "info symbol j0",
+        "continue",
+    ]);
+    gdb.assert_contains("Breakpoint 1, stop_here ()");
+    assert!(
+        gdb.text
+            .lines()
+            .any(|l| l.contains("Yes") && l.contains("/libm.so.6")),
+        "libm (loaded with dlmopen) is not listed:\n{}",
+        gdb.text
+    );
+    gdb.assert_contains("in section .text of target:/lib/x86_64-linux-gnu/libm.so.6");
+    gdb.assert_contains("exited normally");
+    assert_eq!(read_result(&run.result), "j0=1\n");
+}

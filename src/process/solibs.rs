@@ -2,7 +2,11 @@
 //! (`qXfer:libraries-svr4:read`) instead of walking the dynamic linker's
 //! link maps itself a word at a time: found through the program's
 //! DT_DEBUG entry (`struct r_debug`), listed as gdbserver lists it (the
-//! program's own map as `main-lm`, then every named library).
+//! program's own map as `main-lm`, then every named library). Libraries
+//! in other namespaces (`dlmopen`) follow, each namespace's list found
+//! through glibc's `r_debug_extended` chain (r_version 2, glibc 2.35 and
+//! later); each library's `lmid` is the address of its namespace's
+//! `r_debug`, as gdbserver gives it.
 //! Before the dynamic linker has set DT_DEBUG the list is empty; without
 //! a DT_DEBUG entry at all (a static program, ld.so run as the program)
 //! the request fails and gdb walks the link maps itself, as with
@@ -19,8 +23,14 @@ const PT_DYNAMIC: u32 = 2;
 const PT_PHDR: u32 = 6;
 const DT_NULL: u64 = 0;
 const DT_DEBUG: u64 = 21;
-/// `struct r_debug`: r_version (int, padded), then r_map.
+/// `struct r_debug`: r_version (int, padded), then r_map; in
+/// `struct r_debug_extended` (r_version 2), r_next after r_brk, r_state
+/// and r_ldbase.
+const R_VERSION: u64 = 0;
 const R_MAP: u64 = 8;
+const R_NEXT: u64 = 40;
+/// glibc has 16 namespaces (DL_NNS); more means a corrupt chain.
+const MAX_NAMESPACES: usize = 64;
 /// `struct link_map`'s public head (<link.h>): l_addr, l_name, l_ld,
 /// l_next, l_prev, one pointer each (also read by `tls`).
 pub(super) const L_ADDR: u64 = 0;
@@ -46,10 +56,30 @@ impl Process {
             doc.push_str("></library-list-svr4>");
             return Ok(doc);
         }
-        let lmid = r_debug.unwrap_or(0);
+        let mut lmid = r_debug.unwrap_or(0);
         let _ = write!(doc, " main-lm=\"{map:#x}\">");
         // The first map is the program's own.
         map = self.read_u64(map + L_NEXT)?;
+        self.push_libraries(&mut doc, map, lmid)?;
+        // The other namespaces, while the r_debug says there is a chain.
+        for _ in 0..MAX_NAMESPACES {
+            let version = self.read_u64(lmid + R_VERSION)? as u32;
+            if version < 2 {
+                break;
+            }
+            lmid = self.read_u64(lmid + R_NEXT)?;
+            if lmid == 0 {
+                break;
+            }
+            let first = self.read_u64(lmid + R_MAP)?;
+            self.push_libraries(&mut doc, first, lmid)?;
+        }
+        doc.push_str("</library-list-svr4>");
+        Ok(doc)
+    }
+
+    /// A `<library>` for each named map from `map` on, in namespace `lmid`.
+    fn push_libraries(&mut self, doc: &mut String, mut map: u64, lmid: u64) -> Result<()> {
         for _ in 0..MAX_MAPS {
             if map == 0 {
                 break;
@@ -60,7 +90,7 @@ impl Process {
                 let l_addr = self.read_u64(map + L_ADDR)?;
                 let l_ld = self.read_u64(map + L_LD)?;
                 doc.push_str("<library name=\"");
-                xml_escape(&name, &mut doc);
+                xml_escape(&name, doc);
                 let _ = write!(
                     doc,
                     "\" lm=\"{map:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>"
@@ -68,8 +98,7 @@ impl Process {
             }
             map = self.read_u64(map + L_NEXT)?;
         }
-        doc.push_str("</library-list-svr4>");
-        Ok(doc)
+        Ok(())
     }
 
     /// Where `struct r_debug` is: the value of the program's DT_DEBUG
