@@ -71,3 +71,44 @@ fn a_library_in_another_namespace_is_listed_and_its_code_is_known() {
     gdb.assert_contains("exited normally");
     assert_eq!(read_result(&run.result), "j0=1\n");
 }
+
+/// gdb's script for the incremental request: the whole list, then the list
+/// from its second library on (`start=` that map, `prev=` the first).
+const INCREMENTAL_SCRIPT: &str = r#"
+import re
+def ask(annex):
+    return gdb.execute("maint packet qXfer:libraries-svr4:read:%s:0,fff" % annex, to_string=True)
+full = ask("")
+maps = re.findall(r' lm="0x([0-9a-f]+)"', full)
+print("FULL " + " ".join(maps))
+print("PART " + " ".join(re.findall(r' lm="0x([0-9a-f]+)"', ask("start=%s;prev=%s" % (maps[1], maps[0])))))
+print("STALE " + ask("start=%s;prev=%s" % (maps[1], maps[1])).replace("\n", " "))
+"#;
+
+#[test]
+fn the_list_can_start_where_gdb_asks() {
+    let dir = TempDir::new("svr4-start");
+    let script = dir.file("incremental.py");
+    std::fs::write(&script, INCREMENTAL_SCRIPT).expect("write script");
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "break add",
+        "continue",
+        &format!("source {}", script.display()),
+    ]);
+    let field = |tag: &str| -> Vec<String> {
+        let line = gdb
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix(tag))
+            .unwrap_or_else(|| panic!("no {tag}:\n{}", gdb.text));
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    let full = field("FULL ");
+    assert!(full.len() >= 3, "{}", gdb.text);
+    // From the second library on, nothing before it.
+    assert_eq!(field("PART "), full[1..].to_vec(), "{}", gdb.text);
+    // A `prev` that is not the map before `start`: an error, and gdb
+    // reads the whole list again.
+    assert!(field("STALE ").join(" ").contains("E01"), "{}", gdb.text);
+}

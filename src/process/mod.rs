@@ -24,7 +24,7 @@ mod memory_search;
 mod non_stop;
 mod queued_traps;
 mod registers;
-mod solibs;
+pub mod solibs;
 pub mod thread;
 mod tls;
 mod watchpoints;

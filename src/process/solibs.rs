@@ -7,6 +7,11 @@
 //! through glibc's `r_debug_extended` chain (r_version 2, glibc 2.35 and
 //! later); each library's `lmid` is the address of its namespace's
 //! `r_debug`, as gdbserver gives it.
+//!
+//! With `augmented-libraries-svr4-read`, gdb (which follows the dynamic
+//! linker's probes) asks only for what was added at a solib event: the
+//! annex `lmid=N;start=LM;prev=LM` names the first new map and the one
+//! before it, and the list starts there.
 //! Before the dynamic linker has set DT_DEBUG the list is empty; without
 //! a DT_DEBUG entry at all (a static program, ld.so run as the program)
 //! the request fails and gdb walks the link maps itself, as with
@@ -43,10 +48,59 @@ const MAX_DYNAMIC: u64 = 4096;
 const MAX_MAPS: usize = 100_000;
 const MAX_NAME: usize = 4096;
 
+/// What part of the list gdb asks for (the qXfer annex).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LibraryListRequest {
+    /// `start=`: the first map to list; None: the whole list.
+    pub start: Option<u64>,
+    /// `prev=`: the map before `start` (checked against its l_prev).
+    pub prev: u64,
+    /// `lmid=`: the namespace `start` is in; None: the base namespace.
+    pub lmid: Option<u64>,
+}
+
+impl LibraryListRequest {
+    /// `lmid=N;start=LM;prev=LM` (hex, each optional); None if malformed.
+    pub fn parse(annex: &str) -> Option<LibraryListRequest> {
+        let mut request = LibraryListRequest::default();
+        for field in annex.split(';').filter(|f| !f.is_empty()) {
+            let (key, value) = field.split_once('=')?;
+            let value = value.trim_start_matches("0x");
+            let value = u64::from_str_radix(value, 16).ok()?;
+            match key {
+                "start" => request.start = Some(value).filter(|&v| v != 0),
+                "prev" => request.prev = value,
+                "lmid" => request.lmid = Some(value),
+                _ => return None,
+            }
+        }
+        Some(request)
+    }
+}
+
 impl Process {
-    /// The `<library-list-svr4>` document of this process.
-    pub fn svr4_library_list(&mut self) -> Result<String> {
+    /// The `<library-list-svr4>` document of this process, or of the part
+    /// of it that `request` names.
+    pub fn svr4_library_list(&mut self, request: LibraryListRequest) -> Result<String> {
         let mut doc = String::from("<library-list-svr4 version=\"1.0\"");
+        if let Some(start) = request.start {
+            let lmid = match request.lmid {
+                Some(lmid) => lmid,
+                None => self.r_debug_address()?.unwrap_or(0),
+            };
+            doc.push('>');
+            let before = self.read_u64(start + L_PREV)?;
+            if before != request.prev {
+                // The list changed under gdb: it asks again from the start.
+                anyhow::bail!(
+                    "map {start:#x} follows {before:#x}, not {:#x}",
+                    request.prev
+                );
+            }
+            self.push_libraries(&mut doc, start, lmid)?;
+            doc.push_str("</library-list-svr4>");
+            return Ok(doc);
+        }
         let r_debug = self.r_debug_address()?;
         let mut map = match r_debug {
             Some(r_debug) => self.read_u64(r_debug + R_MAP)?,
@@ -161,5 +215,32 @@ impl Process {
             }
         }
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gdbs_annex() {
+        assert_eq!(
+            LibraryListRequest::parse(""),
+            Some(LibraryListRequest::default())
+        );
+        assert_eq!(
+            LibraryListRequest::parse("lmid=7ffff7ffe118;start=55555555a880;prev=7ffff7ffdad0"),
+            Some(LibraryListRequest {
+                start: Some(0x5555_5555_a880),
+                prev: 0x7fff_f7ff_dad0,
+                lmid: Some(0x7fff_f7ff_e118),
+            })
+        );
+        assert_eq!(
+            LibraryListRequest::parse("start=0;prev=0").map(|r| r.start),
+            Some(None)
+        );
+        assert_eq!(LibraryListRequest::parse("start=zz"), None);
+        assert_eq!(LibraryListRequest::parse("bogus=1"), None);
     }
 }

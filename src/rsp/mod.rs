@@ -101,8 +101,13 @@ pub enum Owned {
     /// pairs one process's pid with another's thread after a second
     /// vAttach).
     CurrentThread,
-    /// `qXfer:libraries-svr4:read::OFFSET,LENGTH`: the shared libraries.
-    LibrariesSvr4 { offset: usize, length: usize },
+    /// `qXfer:libraries-svr4:read:ANNEX:OFFSET,LENGTH`: the shared
+    /// libraries (ANNEX: empty, or `lmid=..;start=..;prev=..`).
+    LibrariesSvr4 {
+        annex: String,
+        offset: usize,
+        length: usize,
+    },
     /// `qXfer:osdata:read:ANNEX:OFFSET,LENGTH` (`info os`).
     OsData {
         annex: String,
@@ -139,6 +144,7 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
         p if p.starts_with(b"qXfer:libraries-svr4:read:") => {
             let req = qxfer::parse_read(p)?;
             Some(Owned::LibrariesSvr4 {
+                annex: req.annex.to_string(),
                 offset: req.offset,
                 length: req.length,
             })
@@ -355,6 +361,7 @@ const EXTRA_FEATURES: &[&str] = &[
     // offer them itself.
     "swbreak+",
     "QStartupWithShell+",
+    "augmented-libraries-svr4-read+",
     "QPassSignals+",
     "QProgramSignals+",
     "QCatchSyscalls+",
@@ -671,7 +678,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QStartupWithShell+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
+            b"PacketSize=100;swbreak+;QStartupWithShell+;augmented-libraries-svr4-read+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
         );
     }
 }

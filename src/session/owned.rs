@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use super::monitor;
 use super::program_output::console_packet;
 use super::{Session, SessionEnd};
+use crate::process::solibs::LibraryListRequest;
 use crate::ptrace::Pid;
 use crate::rsp::thread_id::ThreadRef;
 use crate::rsp::{self, Owned};
@@ -111,14 +112,20 @@ impl Session<'_> {
                 self.catch_syscalls = catch;
                 self.send(b"OK");
             }
-            Owned::LibrariesSvr4 { offset, length } => {
+            Owned::LibrariesSvr4 {
+                annex,
+                offset,
+                length,
+            } => {
                 // Made anew at offset 0, then read in windows.
                 if offset == 0 {
-                    let list = self
-                        .target
-                        .selected_mut()
-                        .context("no process")
-                        .and_then(|process| process.svr4_library_list());
+                    let request = LibraryListRequest::parse(&annex).context("bad annex");
+                    let list = request.and_then(|request| {
+                        self.target
+                            .selected_mut()
+                            .context("no process")?
+                            .svr4_library_list(request)
+                    });
                     self.library_list = match list {
                         Ok(list) => Some(list.into_bytes()),
                         Err(e) => {
