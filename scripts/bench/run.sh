@@ -47,7 +47,13 @@ if [ -n "$(git -C "$repo" status --porcelain -- src arch Cargo.toml Cargo.lock)"
 fi
 mkdir "$work/bin"
 for src in "$here"/programs/*.c; do
-  timeout 120 cc -O0 -g -pthread -o "$work/bin/$(basename "$src" .c)" "$src"
+  timeout 120 cc -O0 -g -pthread -o "$work/bin/$(basename "$src" .c)" "$src" -ldl
+done
+# The libraries the `libs` workload loads, one source built 50 times.
+mkdir "$work/bin/libbench"
+for i in $(seq 0 49); do
+  timeout 120 cc -O0 -g -shared -fPIC -DLIB_NUMBER="$i" \
+    -o "$work/bin/libbench/libbench$i.so" "$here/programs/lib/bench_lib.c"
 done
 
 python3 "$here/bench.py" --gdbserver "$gdbserver" --rgdbserver "$work/rgdbserver" \

@@ -25,6 +25,7 @@ SYSCALLS = 10000
 MEM_TCP_MIB = 64
 CONTINUES = {100: 20, 1000: 10}
 FORKS = 200
+LIBS = 50
 
 
 def _startup_metrics(via):
@@ -86,6 +87,9 @@ def metrics(stdio_read_mib):
         Metric("catch.cpu", "  server CPU per stop", "us/stop", False, None),
         Metric("catch.nomatch", "catch syscall chroot, never matches", "us/call", False, None),
     ] + _forks_metrics("on") + _forks_metrics("off") + [
+        Metric("libs.load", "dlopen %d libraries, one by one" % LIBS, "ms", False, None),
+        Metric("libs.cpu", "  server CPU (schedstat)", "ms", False, None),
+    ] + [
         Metric("idle.rss", "server RSS stopped at main", "kB", False, ("ratio", 1.5)),
         Metric("idle.sleep_cpu", "server CPU, program sleeps 3 s", "ms", False, ("abs", 30)),
         Metric("idle.spin_cpu", "server CPU, program computes 3 s", "ms", False, ("abs", 30)),
@@ -187,6 +191,20 @@ end
 bench-mark cont1
 bench-hits cont
 kill
+"""
+
+# Each dlopen is a shared-library event: gdb stops, reads the library list
+# (in one qXfer:libraries-svr4 packet from either server), loads the new
+# library's symbols and resumes.
+LIBS_SCRIPT = """\
+break main
+continue
+break done_loading
+bench-mark libs0
+continue
+bench-mark libs1
+bench-value loaded loaded
+continue
 """
 
 ATTACH = """\
@@ -447,6 +465,19 @@ def forks(detach):
     return run
 
 
+def libraries(ctx, server):
+    script = ctx.script("libs", LIBS_SCRIPT)
+    libs_dir = os.path.join(os.path.dirname(ctx.bins["libs"]), "libbench")
+    s = sessions.tcp(server, [ctx.bins["libs"], str(LIBS), libs_dir], script, ctx.out("libs"),
+                     120)
+    _exited(s)
+    if s.value("loaded") != str(LIBS):
+        s.fail("done_loading saw %s libraries, expected %d" % (s.value("loaded"), LIBS))
+    cpu = s.run_seconds("libs0", "libs1")
+    return {"libs.load": s.seconds("libs0", "libs1") * 1e3,
+            "libs.cpu": None if cpu is None else cpu * 1e3}
+
+
 def idle(ctx, server):
     script = ctx.script("idle", IDLE)
     result = {}
@@ -478,5 +509,6 @@ WORKLOADS = [
     ("catch-syscall", catch_syscall, "catch."),
     ("forks-detach-on", forks("on"), "forks.on."),
     ("forks-detach-off", forks("off"), "forks.off."),
+    ("libraries-50", libraries, "libs."),
     ("idle", idle, "idle."),
 ]
