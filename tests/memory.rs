@@ -198,14 +198,7 @@ fn xcrc32(bytes: &[u8]) -> u32 {
 fn crc_of_memory_matches_what_gdb_computes_and_hides_breakpoints() {
     let server = Server::launch(&program("basic"), &[]);
     let mut client = server.rsp();
-    let stop = client.request("?").expect("? reply");
-    // The PC (register 0x10) of the first stop: mapped code in ld.so.
-    let pc_field = stop
-        .split(';')
-        .find_map(|f| f.strip_prefix("10:"))
-        .unwrap_or_else(|| panic!("no pc in {stop}"));
-    let pc_bytes = rsp::decode_hex(pc_field).expect("hex pc");
-    let pc = u64::from_le_bytes(pc_bytes.try_into().expect("8 bytes"));
+    let pc = first_stop_pc(&mut client);
     let range = format!("{pc:x},100");
     let bytes = rsp::decode_hex(&client.request(&format!("m{range}")).expect("m")).expect("hex");
     assert_eq!(bytes.len(), 0x100);
@@ -267,13 +260,7 @@ fn find_searches_in_the_server() {
 fn a_search_across_a_breakpoint_finds_the_programs_bytes() {
     let server = Server::launch(&program("basic"), &[]);
     let mut client = server.rsp();
-    let stop = client.request("?").expect("? reply");
-    let pc_field = stop
-        .split(';')
-        .find_map(|f| f.strip_prefix("10:"))
-        .unwrap_or_else(|| panic!("no pc in {stop}"));
-    let pc_bytes = rsp::decode_hex(pc_field).expect("hex pc");
-    let pc = u64::from_le_bytes(pc_bytes.try_into().expect("8 bytes"));
+    let pc = first_stop_pc(&mut client);
     let bytes = rsp::decode_hex(&client.request(&format!("m{pc:x},40")).expect("m")).expect("hex");
     // Four bytes at pc+0x21, a breakpoint on the first of them.
     assert_eq!(
@@ -304,4 +291,15 @@ fn a_search_across_a_breakpoint_finds_the_programs_bytes() {
         .expect("reply")
         .starts_with('E'));
     assert!(client.request("g").expect("g").len() > 100);
+}
+
+/// The PC (register 0x10) of the first stop, from `?`: mapped code in ld.so.
+fn first_stop_pc(client: &mut rsp::RspClient) -> u64 {
+    let stop = client.request("?").expect("? reply");
+    let pc_field = stop
+        .split(';')
+        .find_map(|f| f.strip_prefix("10:"))
+        .unwrap_or_else(|| panic!("no pc in {stop}"));
+    let pc_bytes = rsp::decode_hex(pc_field).expect("hex pc");
+    u64::from_le_bytes(pc_bytes.try_into().expect("8 bytes"))
 }

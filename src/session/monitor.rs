@@ -86,15 +86,29 @@ impl MonitorReply {
     }
 }
 
+/// The `set NAME 0|1` switches: what each turns on, and what it says.
+const SWITCHES: &[(&str, fn(bool), &str)] = &[
+    ("debug", logging::set_debug, "Debug output"),
+    (
+        "remote-debug",
+        logging::set_remote_debug,
+        "Protocol debug output",
+    ),
+    (
+        "debug-hw-points",
+        logging::set_hw_points_debug,
+        "H/W point debugging output",
+    ),
+    (
+        "event-loop-debug",
+        logging::set_event_loop_debug,
+        "Event loop debug output",
+    ),
+];
+
 /// Run one monitor command (the decoded text of `qRcmd`).
 pub fn run(command: &str, state: &mut MonitorState) -> MonitorReply {
     let words: Vec<&str> = command.split_whitespace().collect();
-    let switch = |value: &str| match value {
-        "1" => Some(true),
-        "0" => Some(false),
-        _ => None,
-    };
-    let state_word = |on: bool| if on { "enabled" } else { "disabled" };
     match words.as_slice() {
         ["exit"] => MonitorReply {
             output: String::new(),
@@ -110,34 +124,27 @@ pub fn run(command: &str, state: &mut MonitorState) -> MonitorReply {
             let path = &state.thread_db_search_path;
             MonitorReply::said(format!("libthread-db-search-path set to `{path}'\n"))
         }
-        ["set", "debug", value] if switch(value).is_some() => {
-            let on = *value == "1";
-            logging::set_debug(on);
-            MonitorReply::said(format!("Debug output {}.\n", state_word(on)))
-        }
-        ["set", "remote-debug", value] if switch(value).is_some() => {
-            let on = *value == "1";
-            logging::set_remote_debug(on);
-            MonitorReply::said(format!("Protocol debug output {}.\n", state_word(on)))
-        }
-        ["set", "debug-hw-points", value] if switch(value).is_some() => {
-            let on = *value == "1";
-            logging::set_hw_points_debug(on);
-            MonitorReply::said(format!("H/W point debugging output {}.\n", state_word(on)))
-        }
-        ["set", "event-loop-debug", value] if switch(value).is_some() => {
-            let on = *value == "1";
-            logging::set_event_loop_debug(on);
-            MonitorReply::said(format!("Event loop debug output {}.\n", state_word(on)))
-        }
         ["set", "debug-format", options] => match logging::set_debug_format(options) {
             Ok(lines) => {
                 MonitorReply::said(lines.iter().map(|l| format!("{l}\n")).collect::<String>())
             }
             Err(e) => MonitorReply::failed(format!("{e}\n{HELP}")),
         },
-        _ => MonitorReply::failed(format!("Unknown monitor command.\n\n{HELP}")),
+        ["set", name, value @ ("0" | "1")] => match SWITCHES.iter().find(|(n, ..)| n == name) {
+            Some((_, set, what)) => {
+                let on = *value == "1";
+                set(on);
+                let state = if on { "enabled" } else { "disabled" };
+                MonitorReply::said(format!("{what} {state}.\n"))
+            }
+            None => unknown(),
+        },
+        _ => unknown(),
     }
+}
+
+fn unknown() -> MonitorReply {
+    MonitorReply::failed(format!("Unknown monitor command.\n\n{HELP}"))
 }
 
 #[cfg(test)]
