@@ -86,8 +86,10 @@ impl MonitorReply {
     }
 }
 
-/// The `set NAME 0|1` switches: what each turns on, and what it says.
-const SWITCHES: &[(&str, fn(bool), &str)] = &[
+/// A `set NAME 0|1` switch: its name, what it turns on, what it says.
+type Switch = (&'static str, fn(bool), &'static str);
+
+const SWITCHES: &[Switch] = &[
     ("debug", logging::set_debug, "Debug output"),
     (
         "remote-debug",
