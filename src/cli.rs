@@ -228,8 +228,11 @@ impl Cli {
             use clap::error::{ContextKind, ContextValue};
             match e.get(ContextKind::InvalidArg) {
                 Some(ContextValue::String(arg)) => {
-                    let given = std::env::args()
-                        .find(|a| a.starts_with(arg.split(['=', ' ']).next().unwrap_or(arg)));
+                    let name = arg.split(['=', ' ']).next().unwrap_or(arg);
+                    let given = std::env::args_os()
+                        .skip(1)
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .find(|a| a.starts_with(name));
                     format!("Unknown argument: {}", given.as_deref().unwrap_or(arg))
                 }
                 _ => e.to_string(),

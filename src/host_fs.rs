@@ -36,7 +36,23 @@ impl HostFs {
             return Ok(HostFs::Ours);
         }
         let root = File::open(format!("/proc/{pid}/root"))?;
-        Ok(HostFs::RootOf(root))
+        // openat2 came with Linux 5.6: on an older kernel, the process's
+        // files cannot be reached this way; ours are better than none.
+        let here = CString::new(".").map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        match open_in_root(&root, &here, libc::O_PATH | libc::O_DIRECTORY, 0) {
+            Ok(fd) => {
+                // SAFETY: closing the probe's descriptor, ours alone.
+                unsafe { libc::close(fd) };
+                Ok(HostFs::RootOf(root))
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                log::warn!(
+                    "no openat2 (kernel before 5.6): process {pid}'s files are read from our root"
+                );
+                Ok(HostFs::Ours)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// open(2) of `path` with Linux `flags` and `mode`; close-on-exec.

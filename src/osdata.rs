@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::ffi::CStr;
-use std::fmt::Write;
 use std::os::unix::fs::MetadataExt;
 
 use crate::rsp::qxfer::xml_escape;
@@ -45,7 +44,9 @@ fn rows_document(kind: &str, items: Vec<Row>) -> String {
     for item in items {
         doc.push_str("<item>\n");
         for (name, value) in item {
-            let _ = write!(doc, "<column name=\"{name}\">");
+            doc.push_str("<column name=\"");
+            xml_escape(&name, &mut doc);
+            doc.push_str("\">");
             xml_escape(&value, &mut doc);
             doc.push_str("</column>\n");
         }

@@ -84,3 +84,15 @@ fn lldb_debugs_a_program_end_to_end() {
     assert_eq!(read_result(&run.result), BASIC_RESULT);
     server.assert_exits("after lldb's continue to the end");
 }
+
+#[test]
+fn hc_naming_a_thread_that_is_gone_resumes_everything() {
+    let run = ResultRun::basic("stale-hc");
+    let mut client = run.server.rsp();
+    client.request("?").expect("stop reason");
+    // No such thread (any more): the continue is for every thread.
+    client.request("Hc7ffffff0").expect("Hc reply");
+    let reply = client.request("c").expect("stop reply after c");
+    assert!(reply.starts_with('W'), "{reply:?}");
+    assert_eq!(read_result(&run.result), BASIC_RESULT);
+}

@@ -112,3 +112,15 @@ fn the_list_can_start_where_gdb_asks() {
     // reads the whole list again.
     assert!(field("STALE ").join(" ").contains("E01"), "{}", gdb.text);
 }
+
+#[test]
+fn a_list_request_at_an_impossible_address_is_an_error_and_the_session_goes_on() {
+    let server = Server::launch(&program("basic"), &[]);
+    let mut client = server.rsp();
+    client.request("?").expect("stop reason");
+    let reply = client
+        .request("qXfer:libraries-svr4:read:start=fffffffffffffff8;prev=0:0,fff")
+        .expect("reply");
+    assert!(reply.starts_with('E'), "{reply:?}");
+    assert!(client.request("g").expect("g").len() > 100);
+}

@@ -130,3 +130,24 @@ fn gdb_turns_the_shell_off_and_on_for_each_run() {
     // One shell: the second run's.
     assert_eq!(read_result(&mark), "used\n");
 }
+
+#[test]
+fn a_shell_that_forks_while_starting_does_not_hold_the_launch() {
+    let dir = TempDir::new("shell-forks");
+    let startup = dir.file("bash-env");
+    // A command substitution: bash forks and waits for the child. The
+    // child must run untraced, or it would stay stopped and bash with it.
+    std::fs::write(&startup, "forked=$(echo yes)\n").expect("write");
+    let result = dir.file("result");
+    let server = Server::launch_setup(
+        &["--once"],
+        &program("args"),
+        &[result.to_str().expect("utf-8"), "one"],
+        |cmd| {
+            cmd.env("SHELL", "/bin/bash").env("BASH_ENV", &startup);
+        },
+    );
+    let gdb = server.gdb(&["continue"]);
+    gdb.assert_contains("exited normally");
+    assert_eq!(read_result(&result), "[one]\n");
+}

@@ -243,7 +243,7 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
         libc::close(err_w);
     }
     let pid = Pid::new(pid);
-    let seized = ptrace::seize(pid.leader(), ptrace::LAUNCH_OPTIONS);
+    let seized = ptrace::seize(pid.leader(), ptrace::STARTUP_OPTIONS);
     // SAFETY: closing the write end releases the child (it reads EOF).
     unsafe { libc::close(release_w) };
     if let Err(e) = seized {
@@ -261,6 +261,13 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
         outcome = ptrace::cont(pid.leader(), 0)
             .context("PTRACE_CONT after the shell's or wrapper's exec")
             .and_then(|()| wait_for_exec(pid));
+    }
+    if outcome.is_ok() {
+        // The program itself now: every event of it is ours.
+        if let Err(e) = ptrace::set_options(pid.leader(), ptrace::LAUNCH_OPTIONS) {
+            wait::kill_and_reap(pid);
+            outcome = Err(e).context("PTRACE_SETOPTIONS after the program's exec");
+        }
     }
     let mut failure = [0u8; 5];
     // SAFETY: reading at most 5 bytes into a local buffer.

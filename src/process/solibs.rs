@@ -89,7 +89,7 @@ impl Process {
                 None => self.r_debug_address()?.unwrap_or(0),
             };
             doc.push('>');
-            let before = self.read_u64(start + L_PREV)?;
+            let before = self.read_u64(start.wrapping_add(L_PREV))?;
             if before != request.prev {
                 // The list changed under gdb: it asks again from the start.
                 anyhow::bail!(
@@ -103,7 +103,7 @@ impl Process {
         }
         let r_debug = self.r_debug_address()?;
         let mut map = match r_debug {
-            Some(r_debug) => self.read_u64(r_debug + R_MAP)?,
+            Some(r_debug) => self.read_u64(r_debug.wrapping_add(R_MAP))?,
             None => 0,
         };
         if map == 0 {
@@ -113,19 +113,19 @@ impl Process {
         let mut lmid = r_debug.unwrap_or(0);
         let _ = write!(doc, " main-lm=\"{map:#x}\">");
         // The first map is the program's own.
-        map = self.read_u64(map + L_NEXT)?;
+        map = self.read_u64(map.wrapping_add(L_NEXT))?;
         self.push_libraries(&mut doc, map, lmid)?;
         // The other namespaces, while the r_debug says there is a chain.
         for _ in 0..MAX_NAMESPACES {
-            let version = self.read_u64(lmid + R_VERSION)? as u32;
+            let version = self.read_u64(lmid.wrapping_add(R_VERSION))? as u32;
             if version < 2 {
                 break;
             }
-            lmid = self.read_u64(lmid + R_NEXT)?;
+            lmid = self.read_u64(lmid.wrapping_add(R_NEXT))?;
             if lmid == 0 {
                 break;
             }
-            let first = self.read_u64(lmid + R_MAP)?;
+            let first = self.read_u64(lmid.wrapping_add(R_MAP))?;
             self.push_libraries(&mut doc, first, lmid)?;
         }
         doc.push_str("</library-list-svr4>");
@@ -138,11 +138,11 @@ impl Process {
             if map == 0 {
                 break;
             }
-            let name_addr = self.read_u64(map + L_NAME)?;
+            let name_addr = self.read_u64(map.wrapping_add(L_NAME))?;
             let name = self.read_c_string(name_addr)?;
             if !name.is_empty() {
-                let l_addr = self.read_u64(map + L_ADDR)?;
-                let l_ld = self.read_u64(map + L_LD)?;
+                let l_addr = self.read_u64(map.wrapping_add(L_ADDR))?;
+                let l_ld = self.read_u64(map.wrapping_add(L_LD))?;
                 doc.push_str("<library name=\"");
                 xml_escape(&name, doc);
                 let _ = write!(
@@ -150,7 +150,7 @@ impl Process {
                     "\" lm=\"{map:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>"
                 );
             }
-            map = self.read_u64(map + L_NEXT)?;
+            map = self.read_u64(map.wrapping_add(L_NEXT))?;
         }
         Ok(())
     }
@@ -165,7 +165,7 @@ impl Process {
         for i in 0..phnum.min(512) {
             // Elf64_Phdr: p_type (4), p_flags (4), p_offset, p_vaddr, ...
             let mut header = [0u8; 24];
-            self.read_exact(phdr + i * 56, &mut header)?;
+            self.read_exact(phdr.wrapping_add(i * 56), &mut header)?;
             let p_type = u32::from_le_bytes(header[..4].try_into()?);
             let p_vaddr = u64::from_le_bytes(header[16..24].try_into()?);
             match p_type {
@@ -182,7 +182,7 @@ impl Process {
         let dynamic = dynamic.wrapping_add(bias);
         for i in 0..MAX_DYNAMIC {
             let mut entry = [0u8; 16];
-            self.read_exact(dynamic + i * 16, &mut entry)?;
+            self.read_exact(dynamic.wrapping_add(i * 16), &mut entry)?;
             let tag = u64::from_le_bytes(entry[..8].try_into()?);
             let value = u64::from_le_bytes(entry[8..].try_into()?);
             match tag {
@@ -202,7 +202,7 @@ impl Process {
         let mut bytes = Vec::new();
         let mut chunk = [0u8; 256];
         while bytes.len() < MAX_NAME {
-            let n = self.read_memory(addr + bytes.len() as u64, &mut chunk)?;
+            let n = self.read_memory(addr.wrapping_add(bytes.len() as u64), &mut chunk)?;
             if n == 0 {
                 break;
             }

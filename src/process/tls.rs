@@ -46,7 +46,7 @@ impl Process {
     fn tls_module_id(&mut self, lm: u64) -> Result<u64> {
         let mut head = lm;
         for _ in 0..MAX_MODULES {
-            let prev = self.read_u64(head + L_PREV)?;
+            let prev = self.read_u64(head.wrapping_add(L_PREV))?;
             if prev == 0 {
                 break;
             }
@@ -67,7 +67,7 @@ impl Process {
                 }
                 return Ok(modid);
             }
-            map = self.read_u64(map + L_NEXT)?;
+            map = self.read_u64(map.wrapping_add(L_NEXT))?;
         }
         bail!("link map {lm:#x} not found in its own list")
     }
@@ -79,7 +79,7 @@ impl Process {
         let (phdr, phnum) = match is_program {
             true => self.program_headers_from_auxv()?,
             false => {
-                let base = self.read_u64(map + L_ADDR)?;
+                let base = self.read_u64(map.wrapping_add(L_ADDR))?;
                 let mut ehdr = [0u8; 64];
                 self.read_exact(base, &mut ehdr)?;
                 if &ehdr[..4] != b"\x7fELF" {
@@ -95,7 +95,7 @@ impl Process {
         for i in 0..phnum.min(512) {
             let mut p_type = [0u8; 4];
             // Elf64_Phdr is 56 bytes, p_type first.
-            self.read_exact(phdr + i * 56, &mut p_type)?;
+            self.read_exact(phdr.wrapping_add(i * 56), &mut p_type)?;
             if u32::from_le_bytes(p_type) == PT_TLS {
                 return Ok(true);
             }

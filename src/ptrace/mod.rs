@@ -51,6 +51,12 @@ pub const TRACE_OPTIONS: libc::c_int = libc::PTRACE_O_TRACECLONE
 /// someone else and must survive us.
 pub const LAUNCH_OPTIONS: libc::c_int = TRACE_OPTIONS | libc::PTRACE_O_EXITKILL;
 
+/// While a launched program is still the startup shell or a wrapper: only
+/// its execs are ours. What the shell forks (a `$(tty)` in its startup
+/// file) must run untraced, or it would sit stopped and the shell with it.
+pub const STARTUP_OPTIONS: libc::c_int =
+    libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
+
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
@@ -90,6 +96,18 @@ fn request(
 /// PTRACE_SEIZE: trace without stopping and without sending SIGSTOP.
 pub fn seize(tid: Tid, options: libc::c_int) -> PtraceResult<()> {
     request("PTRACE_SEIZE", libc::PTRACE_SEIZE, tid, 0, options as usize).map(drop)
+}
+
+/// PTRACE_SETOPTIONS on a stopped thread.
+pub fn set_options(tid: Tid, options: libc::c_int) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETOPTIONS",
+        libc::PTRACE_SETOPTIONS,
+        tid,
+        0,
+        options as usize,
+    )
+    .map(drop)
 }
 
 /// PTRACE_INTERRUPT: the thread reports PTRACE_EVENT_STOP (SIGTRAP) soon.

@@ -13,6 +13,7 @@ use crate::process::attach::attach;
 use crate::process::launch::{launch, program_path, startup_shell, LaunchOptions};
 use crate::process::{Process, ProcessExit};
 use crate::ptrace::Pid;
+use crate::rsp::thread_id::ThreadRef;
 
 /// How programs are started in this server (command line, then gdb's
 /// QDisableRandomization and vRun).
@@ -235,6 +236,7 @@ impl Session<'_> {
         self.target.general_pid = Some(pid);
         self.last_stop = None;
         self.general_thread = Some(leader);
+        self.resume_thread = None;
         self.stub.select_thread(self.target, leader)
     }
 
@@ -262,6 +264,9 @@ impl Session<'_> {
             announce_exit(exit);
         }
         self.target.tracer.remove(pid);
+        if matches!(self.resume_thread, Some(ThreadRef::Thread(..))) {
+            self.resume_thread = None;
+        }
         if self.target.general_pid == Some(pid) {
             self.target.general_pid = None;
             self.general_thread = None;

@@ -404,14 +404,18 @@ impl<'a> Session<'a> {
             rsp::thread_id::format(pid, tid, multiprocess)
         };
         let current = self.current_tid();
-        let resume_tid = match self.resume_thread {
+        // An `Hc` thread that has exited since names nothing: all threads.
+        let resume_thread = self
+            .resume_thread
+            .filter(|r| !matches!(r, ThreadRef::Thread(_, tid) if !tracer.has_thread(*tid)));
+        let resume_tid = match resume_thread {
             Some(ThreadRef::Thread(pid, tid)) => Some((tid, named(tid, pid))),
             _ => None,
         };
         let resume_text = resume_tid.as_ref().map(|(_, text)| text.as_str());
         let Some(rewritten) = rsp::legacy_resume::as_vcont(
             payload,
-            self.resume_thread,
+            resume_thread,
             resume_text.unwrap_or(""),
             &named(current, None),
         ) else {
