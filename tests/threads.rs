@@ -522,3 +522,35 @@ fn ctrl_c_stops_every_thread_of_a_busy_program_and_it_runs_again() {
         server.output()
     );
 }
+
+#[test]
+fn each_thread_has_its_pthread_handle() {
+    let server = Server::launch(&program("threads_hits"), &[]);
+    let gdb = server.gdb(&[
+        "break hit",
+        "continue",
+        "python print('HANDLE ' + gdb.selected_thread().handle().hex())",
+        "python print('TP %x' % int(gdb.parse_and_eval('(unsigned long) $fs_base')))",
+        // The inferior call runs this thread alone.
+        "set scheduler-locking on",
+        "python print('SELF %x' % int(gdb.parse_and_eval('(unsigned long) pthread_self()')))",
+        "python print('FOUND %d' % gdb.selected_inferior().thread_from_handle(gdb.selected_thread().handle()).num)",
+        "python print('CURRENT %d' % gdb.selected_thread().num)",
+        "kill",
+    ]);
+    let field = |tag: &str| -> String {
+        gdb.text
+            .lines()
+            .find_map(|l| l.strip_prefix(tag))
+            .unwrap_or_else(|| panic!("no {tag}:\n{}", gdb.text))
+            .trim()
+            .to_string()
+    };
+    let handle = rsp::decode_hex(&field("HANDLE ")).expect("hex handle");
+    let handle = u64::from_le_bytes(handle.try_into().expect("8 bytes"));
+    // The handle is the thread's pthread_t: its thread pointer.
+    assert_eq!(format!("{handle:x}"), field("TP "), "{}", gdb.text);
+    assert_eq!(format!("{handle:x}"), field("SELF "), "{}", gdb.text);
+    // gdb finds the thread by it.
+    assert_eq!(field("FOUND "), field("CURRENT "));
+}

@@ -34,8 +34,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
 
-use crate::linux::NativeHwDebug;
+use crate::linux::{NativeHwDebug, ThreadRegisters};
 use crate::ptrace::{self, Pid, Tid};
+use crate::rsp::qxfer::ThreadEntry;
 pub use control::{Report, ResumeOutcome};
 use memory::{Breakpoints, Memory};
 pub use thread::{ResumeAction, RunState, StopEvent, Thread};
@@ -217,11 +218,17 @@ impl Process {
 
     /// Every live thread with its name (/proc/PID/task/TID/comm), for
     /// `info threads`.
-    pub fn thread_names(&mut self) -> Vec<(Tid, Option<String>)> {
+    /// Each thread's name and `pthread_t` for gdb's thread list.
+    pub fn thread_entries(&mut self) -> Vec<ThreadEntry> {
         let pid = self.pid;
         self.threads
             .values_mut()
             .map(|thread| {
+                // glibc's pthread_t is the thread pointer, which a thread
+                // sets once: read while it is stopped, kept from then on.
+                if thread.handle.is_none() && thread.state == RunState::Stopped {
+                    thread.handle = thread.regs.thread_pointer(thread.tid).ok();
+                }
                 if thread.comm.is_none() {
                     thread.comm =
                         std::fs::File::open(format!("/proc/{pid}/task/{}/comm", thread.tid)).ok();
@@ -236,7 +243,12 @@ impl Process {
                             .trim_end_matches('\n')
                             .to_string()
                     });
-                (thread.tid, name)
+                ThreadEntry {
+                    pid,
+                    tid: thread.tid,
+                    name,
+                    handle: thread.handle,
+                }
             })
             .collect()
     }

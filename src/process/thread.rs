@@ -129,6 +129,8 @@ pub struct Thread {
     pub comm: Option<std::fs::File>,
     /// The debug-register table generation this thread was given.
     pub debug_generation: u64,
+    /// Its `pthread_t` (the thread pointer), once read.
+    pub handle: Option<u64>,
 }
 
 impl Thread {
@@ -148,6 +150,7 @@ impl Thread {
             regs: NativeRegisters::default(),
             comm: None,
             debug_generation: 0,
+            handle: None,
         }
     }
 

@@ -65,11 +65,27 @@ pub fn xml_escape(text: &str, out: &mut String) {
     }
 }
 
-/// `<threads>` with every live thread and its name, as gdbserver sends it.
-/// The thread list of every process: (pid, tid, name) in gdb's order.
-pub fn threads_document(threads: &[(Pid, Tid, Option<String>)], multiprocess: bool) -> String {
+/// One thread of the `<threads>` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadEntry {
+    pub pid: Pid,
+    pub tid: Tid,
+    pub name: Option<String>,
+    /// The thread's `pthread_t` (gdb's thread handle), when known.
+    pub handle: Option<u64>,
+}
+
+/// `<threads>` with every live thread, its name and handle, as gdbserver
+/// sends it, in gdb's order.
+pub fn threads_document(threads: &[ThreadEntry], multiprocess: bool) -> String {
     let mut doc = String::from("<threads>\n");
-    for (pid, tid, name) in threads {
+    for ThreadEntry {
+        pid,
+        tid,
+        name,
+        handle,
+    } in threads
+    {
         let _ = write!(
             doc,
             "<thread id=\"{}\"",
@@ -78,6 +94,12 @@ pub fn threads_document(threads: &[(Pid, Tid, Option<String>)], multiprocess: bo
         if let Some(name) = name {
             doc.push_str(" name=\"");
             xml_escape(name, &mut doc);
+            doc.push('"');
+        }
+        if let Some(handle) = handle {
+            // The pthread_t's bytes in target order, as gdbserver gives them.
+            doc.push_str(" handle=\"");
+            doc.push_str(&super::hex::encode_string(&handle.to_le_bytes()));
             doc.push('"');
         }
         doc.push_str("/>\n");
@@ -116,18 +138,24 @@ mod tests {
 
     #[test]
     fn thread_document_names_and_ids() {
+        let entry = |pid: i32, tid: i32, name: Option<&str>, handle: Option<u64>| ThreadEntry {
+            pid: Pid::new(pid),
+            tid: Tid::new(tid),
+            name: name.map(str::to_string),
+            handle,
+        };
         let doc = threads_document(
             &[
-                (Pid::new(0x10), Tid::new(0x10), Some("main".into())),
-                (Pid::new(0x10), Tid::new(0x11), Some("a<b".into())),
-                (Pid::new(0x10), Tid::new(0x12), None),
-                (Pid::new(0x20), Tid::new(0x20), None),
+                entry(0x10, 0x10, Some("main"), Some(0x7fff_f7d8_8740)),
+                entry(0x10, 0x11, Some("a<b"), None),
+                entry(0x10, 0x12, None, None),
+                entry(0x20, 0x20, None, None),
             ],
             true,
         );
         assert_eq!(
             doc,
-            "<threads>\n<thread id=\"p10.10\" name=\"main\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n<thread id=\"p20.20\"/>\n</threads>\n"
+            "<threads>\n<thread id=\"p10.10\" name=\"main\" handle=\"4087d8f7ff7f0000\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n<thread id=\"p20.20\"/>\n</threads>\n"
         );
     }
 }

@@ -211,12 +211,7 @@ impl Session<'_> {
                         .tracer
                         .processes_mut()
                         .filter(|p| p.announced)
-                        .flat_map(|p| {
-                            let pid = p.pid;
-                            p.thread_names()
-                                .into_iter()
-                                .map(move |(tid, name)| (pid, tid, name))
-                        })
+                        .flat_map(|p| p.thread_entries())
                         .collect();
                     self.thread_list =
                         rsp::qxfer::threads_document(&threads, self.stub.multiprocess).into_bytes();
