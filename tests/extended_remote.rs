@@ -225,3 +225,31 @@ fn run_without_the_run_packet_restarts_the_program_with_r() {
         "the first process is left"
     );
 }
+
+#[test]
+fn run_follows_gdbs_disable_randomization_setting() {
+    let server = MultiServer::start();
+    let basic = program("basic");
+    let gdb = server.gdb(
+        &basic,
+        &[],
+        &[
+            &format!("set remote exec-file {}", basic.display()),
+            "start",
+            "print/x $pc",
+            "kill",
+            "set disable-randomization off",
+            "start",
+            "print/x $pc",
+            "kill",
+            "start",
+            "print/x $pc",
+            "kill",
+        ],
+    );
+    gdb.assert_lacks("unsupported on");
+    let fixed = gdb.value(1);
+    // With ASLR on, the program (PIE) loads elsewhere, each run anew.
+    assert_ne!(gdb.value(2), fixed, "{}", gdb.text);
+    assert_ne!(gdb.value(3), gdb.value(2), "{}", gdb.text);
+}

@@ -361,6 +361,7 @@ const EXTRA_FEATURES: &[&str] = &[
     // offer them itself.
     "swbreak+",
     "QStartupWithShell+",
+    "QDisableRandomization+",
     "augmented-libraries-svr4-read+",
     "QPassSignals+",
     "QProgramSignals+",
@@ -678,7 +679,7 @@ mod tests {
     fn amends_qsupported() {
         assert_eq!(
             amend_qsupported(b"PacketSize=100", &DisabledPackets::default()),
-            b"PacketSize=100;swbreak+;QStartupWithShell+;augmented-libraries-svr4-read+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
+            b"PacketSize=100;swbreak+;QStartupWithShell+;QDisableRandomization+;augmented-libraries-svr4-read+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;fork-events+;vfork-events+;exec-events+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QNonStop+;QThreadEvents+;ConditionalBreakpoints+;QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;QSetWorkingDir+;qXfer:osdata:read+;qXfer:libraries-svr4:read+".to_vec()
         );
     }
 }
