@@ -20,6 +20,11 @@ pub struct Breakpoints {
     inserted: BTreeMap<u64, Vec<u8>>,
 }
 
+/// At most this many software breakpoints per process (about 30 MB of
+/// table): a client asking for millions gets errors, not our memory. gdb's
+/// `rbreak .` on a large program sets tens of thousands.
+pub const MAX_BREAKPOINTS: usize = 1 << 18;
+
 impl Breakpoints {
     pub fn contains(&self, addr: u64) -> bool {
         self.inserted.contains_key(&addr)
@@ -152,6 +157,12 @@ impl Memory {
                 return Ok(());
             }
             bps.inserted.remove(&addr);
+        }
+        if bps.inserted.len() >= MAX_BREAKPOINTS {
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!("more than {MAX_BREAKPOINTS} breakpoints"),
+            ));
         }
         let mut orig = vec![0u8; insn.len()];
         // Read through the shadow so an overlapping breakpoint's byte is not

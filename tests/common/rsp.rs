@@ -46,6 +46,11 @@ pub fn expand_rle(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`expand_rle`] of a reply as text.
+pub fn expand_rle_str(data: &str) -> String {
+    String::from_utf8_lossy(&expand_rle(data.as_bytes())).into_owned()
+}
+
 /// Decodes a hex string into bytes.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
