@@ -14,6 +14,7 @@ mod process;
 mod ptrace;
 mod rsp;
 mod session;
+mod termination;
 mod tracer;
 
 use std::net::TcpListener;
@@ -82,6 +83,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     raise_fd_limit();
     let children = ChildEvents::new().context("cannot set up child notifications")?;
+    termination::install().context("cannot set up signal handlers")?;
 
     // Bind first: a busy port must fail before anything is started.
     let listener = match &comm {
@@ -167,6 +169,43 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     result
 }
 
+/// Wait for gdb's connection; None when a termination signal comes first.
+fn accept_unless_terminated(
+    listener: &TcpListener,
+) -> Result<Option<(std::net::TcpStream, std::net::SocketAddr)>> {
+    loop {
+        if termination::requested().is_some() {
+            return Ok(None);
+        }
+        let mut pollfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one pollfd of ours; EINTR (our signal handler
+        // ran) is looked at above.
+        if unsafe { libc::poll(&mut pollfd, 1, -1) } > 0 {
+            return listener.accept().map(Some).context("accept");
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err).context("poll for a connection");
+        }
+    }
+}
+
+/// A termination signal: leave the programs as `monitor exit` would, then
+/// die of the signal.
+fn terminated(target: &mut DebugTarget) -> Result<ExitCode> {
+    let signal = termination::requested().unwrap_or(libc::SIGTERM);
+    say!(
+        "Terminated by {}: killing the programs we started, releasing the ones we attached to",
+        rgdbserver_arch::signals::name(signal)
+    );
+    leave_inferior(target)?;
+    termination::die_of(signal)
+}
+
 /// stdio mode: gdb reads our stderr pipe once per byte it receives until
 /// the pipe reaches EOF; close it (to /dev/null) once the startup messages
 /// are out. The program's output reaches gdb as console output instead.
@@ -230,7 +269,9 @@ fn serve(
         let transport = match listener {
             Some(listener) => {
                 say!("Listening on port {}", listener.local_addr()?.port());
-                let (stream, peer) = listener.accept().context("accept")?;
+                let Some((stream, peer)) = accept_unless_terminated(listener)? else {
+                    return terminated(target);
+                };
                 say!(
                     "Remote debugging from host {}, port {}",
                     peer.ip(),
@@ -258,6 +299,7 @@ fn serve(
                 leave_inferior(target)?;
                 return Ok(ExitCode::SUCCESS);
             }
+            SessionEnd::Terminated(_) => return terminated(target),
             SessionEnd::ConnectionClosed => {
                 if cli.once || listener.is_none() {
                     leave_inferior(target)?;

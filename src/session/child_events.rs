@@ -110,5 +110,13 @@ pub fn wait_ready(
         if err.raw_os_error() != Some(libc::EINTR) {
             return Err(err);
         }
+        if crate::termination::requested().is_some() {
+            // Nothing ready: the session sees the signal and ends.
+            return Ok(Ready {
+                connection: false,
+                children: false,
+                output: false,
+            });
+        }
     }
 }

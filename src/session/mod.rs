@@ -39,6 +39,8 @@ pub enum SessionEnd {
     ProcessExited(ProcessExit),
     /// `monitor exit`.
     ServerExit,
+    /// SIGTERM, SIGINT or SIGHUP.
+    Terminated(i32),
 }
 
 pub use extended::RunConfig;
@@ -163,6 +165,9 @@ impl<'a> Session<'a> {
     pub fn run(mut self) -> Result<SessionEnd> {
         let mut items = Vec::new();
         loop {
+            if let Some(signal) = crate::termination::requested() {
+                self.end.get_or_insert(SessionEnd::Terminated(signal));
+            }
             if let Some(end) = self.end {
                 self.flush()?;
                 return Ok(end);
@@ -224,7 +229,12 @@ impl<'a> Session<'a> {
                 StubState::Idle => self.flush()?,
             }
             // Read what gdb sent (blocking: in Running state poll said it is ready).
-            let bytes = self.transport.read().context("reading from gdb")?;
+            let bytes = match self.transport.read() {
+                Ok(bytes) => bytes,
+                // A termination signal: the loop's top ends the session.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).context("reading from gdb"),
+            };
             if bytes.is_empty() {
                 log::debug!("gdb closed the connection");
                 self.on_connection_closed()?;

@@ -51,6 +51,8 @@ impl Transport {
             }
             let err = io::Error::last_os_error();
             match err.raw_os_error() {
+                // A termination signal: the caller ends the session.
+                Some(libc::EINTR) if crate::termination::requested().is_some() => return Err(err),
                 Some(libc::EINTR) => continue,
                 Some(libc::ECONNRESET) => return Ok(&[]),
                 _ => return Err(err),
@@ -64,7 +66,9 @@ impl Transport {
             let n = unsafe { libc::write(self.write_fd, data.as_ptr().cast(), data.len()) };
             if n < 0 {
                 let err = io::Error::last_os_error();
-                if err.raw_os_error() == Some(libc::EINTR) {
+                if err.raw_os_error() == Some(libc::EINTR)
+                    && crate::termination::requested().is_none()
+                {
                     continue;
                 }
                 return Err(err);

@@ -298,6 +298,16 @@ impl AttachServer {
         );
     }
 
+    /// Sends `sig` to the server process alone.
+    pub fn signal(&self, sig: i32) {
+        self.proc.signal(sig, false);
+    }
+
+    /// Waits for the server to exit, at most `timeout`.
+    pub fn wait_exit(&self, timeout: std::time::Duration) -> Option<std::process::ExitStatus> {
+        self.proc.wait_timeout(timeout)
+    }
+
     /// Kills the server (and its process group) as a crash would.
     pub fn kill(&self) {
         self.proc.kill(true);

@@ -236,6 +236,11 @@ impl Server {
         self.proc.wait_timeout(timeout)
     }
 
+    /// Sends `sig` to the server process alone (not its program).
+    pub fn signal(&self, sig: i32) {
+        self.proc.signal(sig, false);
+    }
+
     /// Asserts that the server exits on its own (with `--once`, after its
     /// session or its program ended).
     #[track_caller]
