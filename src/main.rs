@@ -17,6 +17,9 @@ mod session;
 mod termination;
 mod tracer;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::net::TcpListener;
 use std::process::ExitCode;
 
