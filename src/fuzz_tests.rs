@@ -76,6 +76,7 @@ const CORPUS: &[&str] = &[
     "S05;555555555183",
     "T1a2b",
     "Hgp1a2b.1a2c",
+    "Hgp0",
     "QPassSignals:e;14;17;1a;1b;1c;21;24;25;2c;4c;97;",
     "QProgramSignals:0;1;3;4;6;7;8;9;a;b;c;d;e;f;10",
     "QCatchSyscalls:1;27;e7",

@@ -81,7 +81,19 @@ impl StubDriver {
         Ok(driver)
     }
 
+    /// A new state machine with the negotiated state replayed. A saved
+    /// `Hg` that gdbstub refuses (`Hgp0`: gdb's "any thread", which
+    /// gdbstub calls unexpected) is forgotten rather than failing the
+    /// rebuild, which would end the session over one bad packet.
     fn rebuild(&mut self, target: &mut DebugTarget) -> Result<()> {
+        if self.restore(target).is_err() {
+            self.current_thread = None;
+            self.restore(target)?;
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, target: &mut DebugTarget) -> Result<()> {
         let stub: GdbStub<'static, DebugTarget, Outbox> = GdbStub::builder(self.outbox.clone())
             .packet_buffer_size(PACKET_SIZE)
             .build()
@@ -211,5 +223,21 @@ impl StubDriver {
         };
         self.machine = Some(next);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_id_gdbstub_refuses_does_not_end_the_stub() {
+        let mut target = DebugTarget::new(None);
+        let mut stub = StubDriver::new(&mut target).unwrap_or_else(|e| panic!("{e}"));
+        // The session remembers every Hg it passes on, refused or not.
+        stub.current_thread = Some("p0".to_string());
+        let reply = stub.feed(&mut target, b"Hgp0");
+        assert!(reply.is_ok(), "{reply:?}");
+        assert!(stub.feed(&mut target, b"qAttached").is_ok());
     }
 }
