@@ -317,7 +317,10 @@ fn malformed_thread_ids_get_an_error_and_the_session_goes_on() {
     // it: gdbstub refused it again when rebuilding its state).
     for packet in ["Hgp0", "Hcp0", "Hgp0"] {
         let reply = client.request(packet).expect("reply");
-        assert!(reply == "OK" || reply.starts_with('E'), "{packet}: {reply:?}");
+        assert!(
+            reply == "OK" || reply.starts_with('E'),
+            "{packet}: {reply:?}"
+        );
         assert_session_works(&mut client);
     }
 }

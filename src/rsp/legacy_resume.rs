@@ -57,7 +57,9 @@ pub fn as_vcont(
         if signal.is_empty() || signal.len() > 2 {
             return None;
         }
-        u8::from_str_radix(signal, 16).ok()?;
+        // A signal gdb has a number for (the proptest fuzzer found `Cae`
+        // turning into a vCont that no parser takes).
+        rgdbserver_arch::signals::linux_from_gdb(u8::from_str_radix(signal, 16).ok()?)?;
     }
     let resume_at = match address {
         "" => None,
@@ -157,5 +159,6 @@ mod tests {
         assert_eq!(rewrite(b"C;40", None), None);
         assert_eq!(rewrite(b"C123", None), None);
         assert_eq!(rewrite(b"C05;zz", None), None);
+        assert_eq!(rewrite(b"Cae", None), None);
     }
 }
