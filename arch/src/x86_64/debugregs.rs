@@ -43,20 +43,32 @@ pub fn dr7_slot_mask(slot: usize) -> u64 {
 pub fn aligned_pieces(mut addr: u64, len: usize) -> Vec<(u64, usize)> {
     let end = addr.saturating_add(len as u64);
     let mut pieces = Vec::new();
-    while addr < end {
+    // Four debug registers: a fifth piece already says "does not fit", so
+    // the list stops there (a 4 GiB request once built half a billion).
+    while addr < end && pieces.len() <= MAX_PIECES {
         let size = [8u64, 4, 2, 1]
             .into_iter()
-            .find(|&s| addr.is_multiple_of(s) && addr + s <= end)
+            .find(|&s| addr.is_multiple_of(s) && addr.checked_add(s).is_some_and(|e| e <= end))
             .unwrap_or(1);
         pieces.push((addr, size as usize));
-        addr += size;
+        addr = addr.saturating_add(size);
     }
     pieces
 }
 
+/// The most pieces a watched range can need and still fit (DR0-DR3).
+const MAX_PIECES: usize = 4;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_range_is_cut_short() {
+        // The live fuzzer's `Z2,77,ffffffff`: five pieces say it cannot fit.
+        assert_eq!(aligned_pieces(0x77, 0xffff_ffff).len(), 5);
+        assert_eq!(aligned_pieces(u64::MAX - 2, 8).len(), 2);
+    }
 
     #[test]
     fn dr7_encodes_enable_rw_and_len() {
