@@ -71,21 +71,64 @@ impl Process {
     }
 
     /// Block for the leader's final status once it has no threads left.
+    ///
+    /// The kernel holds that status back until every other thread is
+    /// reaped, including threads this table never saw: clones whose events
+    /// had not come yet when the process was killed (a SIGKILL while a
+    /// thousand threads start), and threads sitting in a stop whose status
+    /// was set aside. Waiting on the leader alone would then wait for ever,
+    /// so while /proc still lists other threads they are resumed (to die)
+    /// and any status is taken: theirs are let finish, other processes'
+    /// are deferred.
     fn reap_leader(&mut self) -> Result<()> {
-        use crate::ptrace::wait::{block_on, Waited};
+        use crate::ptrace::wait::{self, Waited};
+        let leader = self.pid.leader();
         while self.exit.is_none() {
-            match block_on(self.pid.leader())? {
-                Waited::Event(_, WaitEvent::Exited { code }) => {
-                    self.set_exit(ProcessExit::Exited(code));
+            let others = self.kernel_threads_besides_leader();
+            for &tid in &others {
+                // One may sit in a stop whose status was taken and set
+                // aside (its exit stop, seen by a loop that waited for
+                // another thread): it dies only once resumed.
+                while wait::take_deferred(tid).is_some() {}
+                let _ = crate::ptrace::cont(tid, 0);
+            }
+            let waited = match wait::take_deferred(leader) {
+                Some(event) => Waited::Event(leader, event),
+                None if others.is_empty() => wait::block_on(leader)?,
+                None => wait::from_kernel(true)?,
+            };
+            match waited {
+                Waited::Event(tid, event) if tid == leader => match event {
+                    WaitEvent::Exited { code } => self.set_exit(ProcessExit::Exited(code)),
+                    WaitEvent::Killed { signal, .. } => self.set_exit(ProcessExit::Killed(signal)),
+                    _ => {}
+                },
+                Waited::Event(tid, event) if others.contains(&tid) => {
+                    if !matches!(event, WaitEvent::Exited { .. } | WaitEvent::Killed { .. }) {
+                        // Its exit stop: let it finish dying.
+                        let _ = crate::ptrace::cont(tid, 0);
+                    }
                 }
-                Waited::Event(_, WaitEvent::Killed { signal, .. }) => {
-                    self.set_exit(ProcessExit::Killed(signal));
-                }
+                Waited::Event(tid, event) => wait::defer(tid, event),
                 Waited::NoChildren => self.set_exit(ProcessExit::Killed(libc::SIGKILL)),
-                Waited::Event(..) | Waited::Nothing => {}
+                Waited::Nothing => {}
             }
         }
         Ok(())
+    }
+
+    /// The process's threads other than the leader, as /proc lists them.
+    fn kernel_threads_besides_leader(&self) -> Vec<Tid> {
+        let leader = self.pid.leader();
+        std::fs::read_dir(format!("/proc/{}/task", self.pid))
+            .map(|dir| {
+                dir.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .map(Tid::new)
+                    .filter(|&tid| tid != leader)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn handle_stop(&mut self, tid: Tid, event: WaitEvent, interrupted: bool) -> Result<()> {
