@@ -25,7 +25,17 @@ def status(pid, field):
 
 
 def sample(server, program):
-    fds = len(os.listdir("/proc/%d/fd" % server))
+    """RSS, the descriptors besides the per-thread name files the server
+    keeps open (one per live thread, opened and closed with the threads),
+    and the program's thread count."""
+    fds = 0
+    for fd in os.listdir("/proc/%d/fd" % server):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (server, fd))
+        except OSError:
+            continue
+        if not re.match(r"/proc/\d+/task/\d+/comm$", target):
+            fds += 1
     threads = len(os.listdir("/proc/%d/task" % program)) if os.path.exists(
         "/proc/%d" % program) else 0
     return status(server, "VmRSS"), fds, threads
@@ -73,7 +83,8 @@ def main():
                 break
             rss, fds, threads = sample(server.pid, program)
             rows.append((time.monotonic() - started, rss, fds, threads))
-            print("%7.0f s  rss %6d kB  fds %3d  program threads %d" % rows[-1], flush=True)
+            print("%7.0f s  rss %6d kB  fds %3d (besides threads)  program threads %d" % rows[-1],
+                  flush=True)
         gdb.wait(timeout=seconds + 300)
         out = open(gdb_log, "rb").read().decode(errors="replace")
     finally:
@@ -92,12 +103,9 @@ def main():
         rss_max = max(r[1] for r in rows)
         if rss_max > rss0 + slack:
             failures.append("RSS grew from %d kB to %d kB" % (rss0, rss_max))
-        # The server keeps one descriptor per live thread (its comm file):
-        # what must not change is the rest. A thread may come or go between
-        # the two readings, hence 1 of slack.
-        base = sorted({r[2] - r[3] for r in rows})
-        if base[-1] - base[0] > 1:
-            failures.append("open descriptors besides the threads' changed: %s" % base)
+        counts = sorted({r[2] for r in rows})
+        if len(counts) > 1:
+            failures.append("open descriptors changed: %s" % counts)
     else:
         failures.append("too few samples")
     if done:
