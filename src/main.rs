@@ -72,6 +72,10 @@ fn main() -> ExitCode {
     }
     match run(&cli) {
         Ok(code) => code,
+        // A termination signal broke a wait: `run` has cleaned up already.
+        Err(_) if termination::requested().is_some() => {
+            termination::die_of(termination::requested().unwrap_or(libc::SIGTERM))
+        }
         Err(e) => {
             say!("rgdbserver: {e:#}");
             ExitCode::from(1)

@@ -118,3 +118,32 @@ fn a_fork_bomb_under_catch_fork_stops_at_every_fork_and_leaves_nothing() {
         "children left behind"
     );
 }
+
+#[test]
+fn a_thread_execs_while_the_server_stops_and_resumes_the_others_for_every_hit() {
+    // A breakpoint in the spinner's loop: every iteration is a reported
+    // stop, so the worker's exec lands while all threads are being stopped
+    // or resumed for one of them. (It used to hang: the stop-all held a
+    // thread in its exit stop, and the exec waits for it to be gone.)
+    let target = program("threads_exec_target");
+    let target = target.to_str().expect("utf-8 path").to_string();
+    let run = ResultRun::launch("exec-stop-all", "threads_exec", &[&target]);
+    let pid = run.server.inferior_pid;
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/common.h"),
+    )
+    .expect("common.h");
+    let line = header
+        .lines()
+        .position(|l| l.contains("counters[idx]++"))
+        .expect("the spinner's loop")
+        + 1;
+    let count = hit_counting_script(&run.file("count.gdb"), &format!("break common.h:{line}"));
+    let gdb = run.server.run_gdb(&[&count], Duration::from_secs(120));
+    assert!(!gdb.timed_out(), "{}", gdb.text);
+    gdb.assert_contains(&format!("process {pid} is executing new program: {target}"));
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 03]"));
+    assert_eq!(read_result(&run.result), format!("exec target pid={pid}\n"));
+    let hits: u64 = gdb.value(1).parse().expect("a hit count");
+    assert!(hits >= 1000, "{hits} hits:\n{}", gdb.text);
+}

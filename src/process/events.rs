@@ -245,6 +245,19 @@ impl Process {
                     Err(e) => Err(e.into()),
                 }
             }
+            WaitEvent::Event(PtraceEvent::Exit) => {
+                // A dying thread is never held, not even by a stop-all: a
+                // thread that execs waits (de_thread) until every other
+                // thread is gone, and the stop-all would wait for the
+                // execing thread for ever. Its exit status comes next.
+                let thread = self.thread_mut(tid)?;
+                thread.state = RunState::Running;
+                thread.interrupt_sent = true;
+                match ptrace::cont(tid, 0) {
+                    Ok(()) | Err(PtraceError::Gone) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
             WaitEvent::Event(_) => self.resume_internal(tid),
             WaitEvent::Exited { .. } | WaitEvent::Killed { .. } => Ok(()),
         }

@@ -106,6 +106,8 @@ fn wait_raw(who: i32, flags: i32) -> std::io::Result<Waited> {
         }
         let err = std::io::Error::last_os_error();
         match err.raw_os_error() {
+            // A termination signal: give up the wait, the server ends.
+            Some(libc::EINTR) if crate::termination::requested().is_some() => return Err(err),
             Some(libc::EINTR) => continue,
             Some(libc::ECHILD) => return Ok(Waited::NoChildren),
             _ => return Err(err),
