@@ -19,16 +19,6 @@ fn then_wait(cmds: &[&str], fifo: &std::path::Path) -> Vec<String> {
     all
 }
 
-/// The launched program is gone and reaped (no zombie), soon.
-#[track_caller]
-fn assert_gone(pid: i32, what: &str) {
-    assert!(
-        poll_until(EVENT_TIMEOUT, || proc_state(pid).is_none()),
-        "{what}: the program is still there, state {:?}",
-        proc_state(pid)
-    );
-}
-
 #[test]
 fn a_termination_signal_kills_the_launched_program_and_the_server_dies_of_it() {
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {

@@ -8,15 +8,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-#[track_caller]
-fn assert_gone(pid: i32, what: &str) {
-    assert!(
-        poll_until(EVENT_TIMEOUT, || proc_state(pid).is_none()),
-        "{what}: the program is still there, state {:?}",
-        proc_state(pid)
-    );
-}
-
 #[test]
 fn sigkill_while_the_server_steps_over_a_breakpoint() {
     // A condition that never holds on a line the loop runs all the time:

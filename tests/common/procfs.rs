@@ -137,3 +137,14 @@ pub fn poll_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// The process is gone and reaped (no zombie), soon: what a server must
+/// leave of a program it started once its session ends.
+#[track_caller]
+pub fn assert_gone(pid: i32, what: &str) {
+    assert!(
+        poll_until(super::EVENT_TIMEOUT, || proc_state(pid).is_none()),
+        "{what}: the program is still there, state {:?}",
+        proc_state(pid)
+    );
+}
