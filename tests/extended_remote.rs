@@ -191,11 +191,9 @@ fn run_in_a_missing_directory_is_refused_with_the_reason() {
 fn run_without_the_run_packet_restarts_the_program_with_r() {
     let server = MultiServer::start();
     let basic = program("basic");
-    let gdb = server.gdb(
+    let gdb = server.gdb_running(
         &basic,
-        &[],
         &[
-            &format!("set remote exec-file {}", basic.display()),
             "break add",
             "run",
             "set var counter = 77",
@@ -230,11 +228,9 @@ fn run_without_the_run_packet_restarts_the_program_with_r() {
 fn run_follows_gdbs_disable_randomization_setting() {
     let server = MultiServer::start();
     let basic = program("basic");
-    let gdb = server.gdb(
+    let gdb = server.gdb_running(
         &basic,
-        &[],
         &[
-            &format!("set remote exec-file {}", basic.display()),
             "start",
             "print/x $pc",
             "kill",

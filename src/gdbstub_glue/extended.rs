@@ -24,17 +24,11 @@ impl ExtendedMode for DebugTarget {
         Err(TargetError::Errno(1))
     }
 
-    /// Required by the trait; the packet layer answers `qAttached` itself
-    /// (gdbstub answers "attached" when gdb names no process).
-    fn query_if_attached(&mut self, pid: Pid) -> TargetResult<AttachKind, Self> {
-        let named = i32::try_from(pid.get())
-            .ok()
-            .and_then(|pid| self.tracer.get(crate::ptrace::Pid::new(pid)));
-        let process = named.or_else(|| self.selected());
-        Ok(match process.map(|p| p.attached) {
-            Some(true) => AttachKind::Attach,
-            _ => AttachKind::Run,
-        })
+    /// Required by the trait; every `qAttached` is answered by the packet
+    /// layer (`session/owned.rs`), which also covers the form without a pid
+    /// that gdbstub would answer "attached".
+    fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
+        Err(TargetError::Errno(1))
     }
 
     fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {

@@ -54,6 +54,15 @@ impl MultiServer {
         run_gdb_extended(self.port, file, settings, cmds, GDB_TIMEOUT)
     }
 
+    /// Batch gdb on `target extended-remote` that runs `prog` (gdb's
+    /// `set remote exec-file PROG` first), then `cmds`.
+    pub fn gdb_running(&self, prog: &Path, cmds: &[&str]) -> GdbOutput {
+        let exec_file = format!("set remote exec-file {}", prog.display());
+        let mut all = vec![exec_file.as_str()];
+        all.extend_from_slice(cmds);
+        self.gdb(prog, &[], &all)
+    }
+
     /// Every pid of a `Process PROG created; pid = N` line so far.
     pub fn created_pids(&self) -> Vec<i32> {
         self.output()
