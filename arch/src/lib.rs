@@ -10,6 +10,7 @@
 //! `g_packet_len` is the sum of all sizes: exactly the `g` packet gdb expects
 //! for `xml`.
 
+pub mod i386;
 pub mod signals;
 pub mod x86_64;
 
@@ -59,6 +60,9 @@ pub struct TargetDescription {
     pub pc_regnum: usize,
     pub sp_regnum: usize,
     pub fp_regnum: usize,
+    /// Bytes in the program's addresses and pointers (8 or 4): how its
+    /// link maps, TLS blocks and thread handles are laid out.
+    pub address_size: usize,
 }
 
 impl TargetDescription {

@@ -13,7 +13,7 @@
 //! description, a wrong size shifts every later register in the `g` packet.
 
 pub mod debugregs;
-mod xml;
+pub(crate) mod xml;
 
 use xml::{FeatureXml, EFLAGS_TYPE, MXCSR_TYPE, V2UI128_TYPE, VEC128_TYPES};
 
@@ -99,10 +99,36 @@ pub fn target_description(features: X86Features) -> TargetDescription {
     if features.pkeys {
         chosen.push(&PKEYS);
     }
+    build(
+        ARCHITECTURE,
+        &chosen,
+        DescriptionFacts {
+            pc_regnum: PC_REGNUM,
+            sp_regnum: SP_REGNUM,
+            fp_regnum: FP_REGNUM,
+            address_size: 8,
+        },
+    )
+}
 
+/// What a description says besides its registers.
+pub(crate) struct DescriptionFacts {
+    pub pc_regnum: usize,
+    pub sp_regnum: usize,
+    pub fp_regnum: usize,
+    pub address_size: usize,
+}
+
+/// Numbers the registers of `chosen` in order, lays out the `g` packet and
+/// renders the XML: shared by the amd64 and i386 descriptions.
+pub(crate) fn build(
+    architecture: &str,
+    chosen: &[&Feature],
+    facts: DescriptionFacts,
+) -> TargetDescription {
     let mut registers = Vec::new();
     let mut offset = 0;
-    for feature in &chosen {
+    for feature in chosen {
         for run in feature.runs {
             for &name in run.names {
                 let reg = RegisterDesc {
@@ -121,31 +147,36 @@ pub fn target_description(features: X86Features) -> TargetDescription {
     }
 
     let xml_features: Vec<&FeatureXml> = chosen.iter().map(|f| &f.xml).collect();
-    let xml = xml::render(ARCHITECTURE, OSABI, &xml_features, &registers);
+    let xml = xml::render(architecture, OSABI, &xml_features, &registers);
     TargetDescription {
         registers,
         xml,
         g_packet_len: offset,
-        pc_regnum: PC_REGNUM,
-        sp_regnum: SP_REGNUM,
-        fp_regnum: FP_REGNUM,
+        pc_regnum: facts.pc_regnum,
+        sp_regnum: facts.sp_regnum,
+        fp_regnum: facts.fp_regnum,
+        address_size: facts.address_size,
     }
 }
 
 /// Consecutive registers of one feature that share size, type and group.
-struct Run {
+pub(crate) struct Run {
     names: &'static [&'static str],
     bitsize: u32,
     type_name: &'static str,
     group: Option<&'static str>,
 }
 
-struct Feature {
-    xml: FeatureXml,
-    runs: &'static [Run],
+pub(crate) struct Feature {
+    pub(crate) xml: FeatureXml,
+    pub(crate) runs: &'static [Run],
 }
 
-const fn run(names: &'static [&'static str], bitsize: u32, type_name: &'static str) -> Run {
+pub(crate) const fn run(
+    names: &'static [&'static str],
+    bitsize: u32,
+    type_name: &'static str,
+) -> Run {
     Run {
         names,
         bitsize,
@@ -154,7 +185,7 @@ const fn run(names: &'static [&'static str], bitsize: u32, type_name: &'static s
     }
 }
 
-const fn grouped(run: Run, group: &'static str) -> Run {
+pub(crate) const fn grouped(run: Run, group: &'static str) -> Run {
     Run {
         group: Some(group),
         ..run
@@ -168,12 +199,19 @@ macro_rules! numbered {
     };
 }
 
-const ST: &[&str] = numbered!("st", ""; 0 1 2 3 4 5 6 7);
+pub(crate) use numbered;
+
+/// The x87 control and status registers, after st0-st7 in both descriptions.
+pub(crate) const X87_CONTROL: &[&str] = &[
+    "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop",
+];
+
+pub(crate) const ST: &[&str] = numbered!("st", ""; 0 1 2 3 4 5 6 7);
 const XMM_LO: &[&str] = numbered!("xmm", ""; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
 const XMM_HI: &[&str] = numbered!("xmm", ""; 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 const YMMH_LO: &[&str] = numbered!("ymm", "h"; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
 const YMMH_HI: &[&str] = numbered!("ymm", "h"; 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
-const K: &[&str] = numbered!("k", ""; 0 1 2 3 4 5 6 7);
+pub(crate) const K: &[&str] = numbered!("k", ""; 0 1 2 3 4 5 6 7);
 const ZMMH: &[&str] = numbered!("zmm", "h";
     0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 
@@ -194,16 +232,7 @@ static CORE: Feature = Feature {
         run(&["eflags"], 32, "i386_eflags"),
         run(&["cs", "ss", "ds", "es", "fs", "gs"], 32, "int32"),
         run(ST, 80, "i387_ext"),
-        grouped(
-            run(
-                &[
-                    "fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop",
-                ],
-                32,
-                "int",
-            ),
-            "float",
-        ),
+        grouped(run(X87_CONTROL, 32, "int"), "float"),
     ],
 };
 
@@ -255,7 +284,7 @@ static AVX512: Feature = Feature {
     ],
 };
 
-static PKEYS: Feature = Feature {
+pub(crate) static PKEYS: Feature = Feature {
     xml: FeatureXml {
         name: FEATURE_PKEYS,
         types: &[],

@@ -6,14 +6,17 @@
 //!   trap, and the target description read from a stopped thread;
 //! - [`ThreadRegisters`]: one stopped thread's registers, cached from its
 //!   stop until it runs, in gdb's layout (`g`/`G`/`p`/`P`), its PC, the
-//!   syscall number it stopped in, the registers a stop reply carries;
+//!   syscall number it stopped in, its thread pointer;
 //! - [`HwDebug`]: a process's hardware breakpoints and watchpoints, put in
 //!   a thread's registers before it runs and asked which fired after a trap.
 //!
 //! The hooks take a tid and buffers and return values; they import nothing
 //! from `process`, so the arrows run one way: process -> linux/<arch> ->
 //! arch/ and ptrace/. `Native` is the architecture this server was built
-//! for; a process of another (an i386 program) will choose its own.
+//! for. The programs it can run in another mode of the same CPU (i386
+//! programs under x86_64) are served by the same hooks: `describe` picks
+//! the description from the stopped thread, and every hook that differs
+//! between the modes is given that description.
 
 use anyhow::Result;
 use rgdbserver_arch::{HwKind, TargetDescription};
@@ -58,7 +61,15 @@ pub trait ArchHooks {
 
     /// Where glibc keeps a thread's DTV (dynamic thread vector) pointer,
     /// relative to the thread pointer (its TCB layout for this CPU).
-    const DTV_OFFSET_FROM_TP: u64;
+    fn dtv_offset_from_tp(desc: &TargetDescription) -> u64;
+
+    /// The siginfo gdb reads as `$_siginfo`, in the program's own layout,
+    /// from the kernel's native one (a 32-bit program gets the 32-bit one).
+    fn siginfo_to_gdb(desc: &TargetDescription, native: &[u8]) -> Vec<u8>;
+
+    /// Back again, after gdb wrote to `$_siginfo`: `native` is what the
+    /// kernel holds, updated in place.
+    fn siginfo_from_gdb(desc: &TargetDescription, program: &[u8], native: &mut [u8]);
 }
 
 /// A stopped thread's registers: read from the kernel at most once per
@@ -77,11 +88,7 @@ pub trait ThreadRegisters: Default + std::fmt::Debug {
     fn syscall_number(&mut self, tid: Tid) -> PtraceResult<u64>;
 
     /// The thread pointer (the base of its thread-local storage).
-    fn thread_pointer(&mut self, tid: Tid) -> PtraceResult<u64>;
-
-    /// The registers every stop reply carries, as (gdb regnum, value):
-    /// frame pointer, stack pointer, PC.
-    fn expedited(&mut self, tid: Tid) -> PtraceResult<[(usize, u64); 3]>;
+    fn thread_pointer(&mut self, desc: &TargetDescription, tid: Tid) -> PtraceResult<u64>;
 
     /// The whole `g` packet payload (raw bytes).
     fn read_all(&mut self, desc: &TargetDescription, tid: Tid, out: &mut Vec<u8>) -> Result<()>;

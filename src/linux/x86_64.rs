@@ -1,8 +1,10 @@
-//! x86_64: `user_regs_struct` + XSAVE area <-> gdb's amd64 `g` packet.
+//! x86_64: `user_regs_struct` + XSAVE area <-> gdb's amd64 or i386 `g`
+//! packet.
 //!
 //! Owns the mapping from each register of an amd64 [`TargetDescription`] to
 //! where the kernel keeps it: a `user_regs_struct` field (GPRs, rip, eflags,
-//! segments, orig_rax, fs_base, gs_base), the FXSAVE legacy region (x87,
+//! segments, orig_rax, fs_base, gs_base; an i386 program's eax..eip and
+//! orig_eax in their low halves), the FXSAVE legacy region (x87,
 //! xmm0-15, mxcsr) or an XSAVE component (ymm upper halves, AVX-512, PKRU).
 //! That mapping is one table, `locate`; whole-packet (`g`/`G`) and
 //! single-register (`p`/`P`) access both go through it. No ptrace in this
@@ -18,6 +20,7 @@
 
 mod debug_registers;
 mod hooks;
+mod siginfo32;
 mod xsave;
 
 pub use hooks::X86_64;
@@ -71,6 +74,15 @@ enum Location {
     Gpr(Gpr),
     /// eflags and the segment selectors: gdb shows 32 bits of a 64-bit field.
     Gpr32(Gpr),
+    /// An i386 register kept in a 64-bit field (eax in rax, eip in rip):
+    /// 32 bits shown, the whole field written, zero-extended, or
+    /// sign-extended for eax and orig_eax, as gdbserver writes them (a
+    /// negative eax or orig_eax is how the kernel tells a syscall to
+    /// restart or not).
+    Compat32 {
+        gpr: Gpr,
+        signed: bool,
+    },
     /// Raw little-endian bytes of an XSAVE component (x87 and SSE included).
     Xsave {
         component: u64,
@@ -109,7 +121,18 @@ fn locate(name: &str, layout: &XsaveLayout) -> Option<Location> {
         })
     };
     let word = |offset, init| Some(Location::X87Word { offset, init });
+    let compat = |gpr, signed| Some(Location::Compat32 { gpr, signed });
     match name {
+        "eax" => return compat(Gpr::rax, true),
+        "orig_eax" => return compat(Gpr::orig_rax, true),
+        "ecx" => return compat(Gpr::rcx, false),
+        "edx" => return compat(Gpr::rdx, false),
+        "ebx" => return compat(Gpr::rbx, false),
+        "esp" => return compat(Gpr::rsp, false),
+        "ebp" => return compat(Gpr::rbp, false),
+        "esi" => return compat(Gpr::rsi, false),
+        "edi" => return compat(Gpr::rdi, false),
+        "eip" => return compat(Gpr::rip, false),
         "eflags" | "cs" | "ss" | "ds" | "es" | "fs" | "gs" => {
             return Gpr::from_name(name).map(Location::Gpr32)
         }
@@ -203,7 +226,9 @@ fn read_register(
     let x87_live = bv & xstate::X87 != 0;
     match locate(reg.name, layout) {
         Some(Location::Gpr(g)) => out.extend_from_slice(&g.get(gpr).to_le_bytes()),
-        Some(Location::Gpr32(g)) => out.extend_from_slice(&(g.get(gpr) as u32).to_le_bytes()),
+        Some(Location::Gpr32(g) | Location::Compat32 { gpr: g, .. }) => {
+            out.extend_from_slice(&(g.get(gpr) as u32).to_le_bytes())
+        }
         Some(Location::Xsave {
             component,
             offset,
@@ -285,6 +310,12 @@ fn write_register(
         Location::Gpr32(g) => {
             let slot = g.slot(gpr);
             *slot = (*slot & !0xffff_ffff) | (value & 0xffff_ffff);
+        }
+        Location::Compat32 { gpr: g, signed } => {
+            *g.slot(gpr) = match signed {
+                true => value as u32 as i32 as i64 as u64,
+                false => value & 0xffff_ffff,
+            };
         }
         Location::Xsave {
             component,
@@ -407,7 +438,9 @@ pub fn general_register(
     let reg = register(desc, regnum).ok()?;
     match locate(reg.name, XsaveLayout::host()) {
         Some(Location::Gpr(g)) => Some(g.get(gpr)),
-        Some(Location::Gpr32(g)) => Some(u64::from(g.get(gpr) as u32)),
+        Some(Location::Gpr32(g) | Location::Compat32 { gpr: g, .. }) => {
+            Some(u64::from(g.get(gpr) as u32))
+        }
         _ => None,
     }
 }

@@ -17,6 +17,7 @@ pub mod attach;
 mod conditions;
 pub use conditions::BreakpointType;
 mod control;
+mod elf_words;
 mod events;
 pub mod launch;
 pub mod memory;
@@ -34,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use rgdbserver_arch::TargetDescription;
 
-use crate::linux::{NativeHwDebug, ThreadRegisters};
+use crate::linux::{ArchHooks, Native, NativeHwDebug, ThreadRegisters};
 use crate::ptrace::{self, Pid, Tid};
 use crate::rsp::qxfer::ThreadEntry;
 pub use control::{Report, ResumeOutcome};
@@ -221,13 +222,14 @@ impl Process {
     /// Each thread's name and `pthread_t` for gdb's thread list.
     pub fn thread_entries(&mut self) -> Vec<ThreadEntry> {
         let pid = self.pid;
+        let desc = &self.desc;
         self.threads
             .values_mut()
             .map(|thread| {
                 // glibc's pthread_t is the thread pointer, which a thread
                 // sets once: read while it is stopped, kept from then on.
                 if thread.handle.is_none() && thread.state == RunState::Stopped {
-                    thread.handle = thread.regs.thread_pointer(thread.tid).ok();
+                    thread.handle = thread.regs.thread_pointer(desc, thread.tid).ok();
                 }
                 if thread.comm.is_none() {
                     thread.comm =
@@ -248,14 +250,15 @@ impl Process {
                     tid: thread.tid,
                     name,
                     handle: thread.handle,
+                    handle_size: desc.address_size,
                 }
             })
             .collect()
     }
 
-    /// The raw siginfo of the signal a stopped thread is reporting
-    /// (`$_siginfo` in gdb), in the kernel's native layout.
-    pub fn siginfo(&self, tid: Tid) -> Result<Vec<u8>> {
+    /// The raw siginfo of the signal a stopped thread is reporting, in
+    /// the kernel's native layout.
+    fn native_siginfo(tid: Tid) -> Result<Vec<u8>> {
         let info = ptrace::siginfo(tid)?;
         let size = std::mem::size_of::<libc::siginfo_t>();
         // SAFETY: siginfo_t is plain old data of `size` bytes.
@@ -265,16 +268,27 @@ impl Process {
         Ok(bytes.to_vec())
     }
 
+    /// The siginfo of the signal a stopped thread is reporting
+    /// (`$_siginfo` in gdb), in the program's layout.
+    pub fn siginfo(&self, tid: Tid) -> Result<Vec<u8>> {
+        Ok(Native::siginfo_to_gdb(
+            &self.desc,
+            &Self::native_siginfo(tid)?,
+        ))
+    }
+
     /// Overwrite part of the siginfo the thread will receive when resumed.
     pub fn write_siginfo(&self, tid: Tid, offset: usize, data: &[u8]) -> Result<usize> {
-        let mut bytes = self.siginfo(tid)?;
+        let mut native = Self::native_siginfo(tid)?;
+        let mut bytes = Native::siginfo_to_gdb(&self.desc, &native);
         let end = offset
             .checked_add(data.len())
             .filter(|&e| e <= bytes.len())
             .context("siginfo write out of range")?;
         bytes[offset..end].copy_from_slice(data);
-        // SAFETY: `bytes` holds exactly one siginfo_t; read it unaligned.
-        let info: libc::siginfo_t = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        Native::siginfo_from_gdb(&self.desc, &bytes, &mut native);
+        // SAFETY: `native` holds exactly one siginfo_t; read it unaligned.
+        let info: libc::siginfo_t = unsafe { std::ptr::read_unaligned(native.as_ptr().cast()) };
         ptrace::set_siginfo(tid, &info)?;
         Ok(data.len())
     }

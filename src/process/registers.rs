@@ -43,9 +43,35 @@ impl Process {
         Ok(self.thread_mut(tid)?.regs.syscall_number(tid)?)
     }
 
-    /// The registers gdb wants in every stop reply: (regnum, value).
+    /// The registers gdb wants in every stop reply (frame pointer, stack
+    /// pointer, PC, as gdbserver sends them): (regnum, value), each of the
+    /// program's address size.
     pub fn expedited(&mut self, tid: Tid) -> Result<[(usize, u64); 3]> {
-        Ok(self.thread_mut(tid)?.regs.expedited(tid)?)
+        let regnums = [
+            self.desc.fp_regnum,
+            self.desc.sp_regnum,
+            self.desc.pc_regnum,
+        ];
+        let mut expedited = [(0, 0); 3];
+        for (slot, regnum) in expedited.iter_mut().zip(regnums) {
+            let value = self
+                .read_general_register(tid, regnum)?
+                .ok_or_else(|| anyhow!("register {regnum} is not a general register"))?;
+            *slot = (regnum, value);
+        }
+        Ok(expedited)
+    }
+
+    /// The thread pointer of a stopped thread (its TLS block, glibc's
+    /// `pthread_t`).
+    pub fn thread_pointer(&mut self, tid: Tid) -> Result<u64> {
+        let (desc, thread) = self.desc_and_thread(tid)?;
+        Ok(thread.regs.thread_pointer(desc, tid)?)
+    }
+
+    /// Where the DTV pointer is, from the thread pointer.
+    pub fn dtv_offset_from_tp(&self) -> u64 {
+        Native::dtv_offset_from_tp(&self.desc)
     }
 
     /// The whole `g` packet payload (raw bytes, not hex).

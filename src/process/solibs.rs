@@ -28,21 +28,21 @@ const PT_DYNAMIC: u32 = 2;
 const PT_PHDR: u32 = 6;
 const DT_NULL: u64 = 0;
 const DT_DEBUG: u64 = 21;
-/// `struct r_debug`: r_version (int, padded), then r_map; in
-/// `struct r_debug_extended` (r_version 2), r_next after r_brk, r_state
-/// and r_ldbase.
+/// `struct r_debug`, in words: r_version (an int in a word's slot), then
+/// r_map; in `struct r_debug_extended` (r_version 2), r_next after r_brk,
+/// r_state and r_ldbase.
 const R_VERSION: u64 = 0;
-const R_MAP: u64 = 8;
-const R_NEXT: u64 = 40;
+const R_MAP: u64 = 1;
+const R_NEXT: u64 = 5;
 /// glibc has 16 namespaces (DL_NNS); more means a corrupt chain.
 const MAX_NAMESPACES: usize = 64;
-/// `struct link_map`'s public head (<link.h>): l_addr, l_name, l_ld,
-/// l_next, l_prev, one pointer each (also read by `tls`).
+/// `struct link_map`'s public head (<link.h>), in words: l_addr, l_name,
+/// l_ld, l_next, l_prev, one pointer each (also read by `tls`).
 pub(super) const L_ADDR: u64 = 0;
-const L_NAME: u64 = 8;
-const L_LD: u64 = 16;
-pub(super) const L_NEXT: u64 = 24;
-pub(super) const L_PREV: u64 = 32;
+const L_NAME: u64 = 1;
+const L_LD: u64 = 2;
+pub(super) const L_NEXT: u64 = 3;
+pub(super) const L_PREV: u64 = 4;
 /// Bounds against a corrupt program: dynamic entries, link maps, name size.
 const MAX_DYNAMIC: u64 = 4096;
 const MAX_MAPS: usize = 100_000;
@@ -89,7 +89,7 @@ impl Process {
                 None => self.r_debug_address()?.unwrap_or(0),
             };
             doc.push('>');
-            let before = self.read_u64(start.wrapping_add(L_PREV))?;
+            let before = self.read_field(start, L_PREV)?;
             if before != request.prev {
                 // The list changed under gdb: it asks again from the start.
                 anyhow::bail!(
@@ -103,7 +103,7 @@ impl Process {
         }
         let r_debug = self.r_debug_address()?;
         let mut map = match r_debug {
-            Some(r_debug) => self.read_u64(r_debug.wrapping_add(R_MAP))?,
+            Some(r_debug) => self.read_field(r_debug, R_MAP)?,
             None => 0,
         };
         if map == 0 {
@@ -113,19 +113,19 @@ impl Process {
         let mut lmid = r_debug.unwrap_or(0);
         let _ = write!(doc, " main-lm=\"{map:#x}\">");
         // The first map is the program's own.
-        map = self.read_u64(map.wrapping_add(L_NEXT))?;
+        map = self.read_field(map, L_NEXT)?;
         self.push_libraries(&mut doc, map, lmid)?;
         // The other namespaces, while the r_debug says there is a chain.
         for _ in 0..MAX_NAMESPACES {
-            let version = self.read_u64(lmid.wrapping_add(R_VERSION))? as u32;
+            let version = self.read_field(lmid, R_VERSION)? as u32;
             if version < 2 {
                 break;
             }
-            lmid = self.read_u64(lmid.wrapping_add(R_NEXT))?;
+            lmid = self.read_field(lmid, R_NEXT)?;
             if lmid == 0 {
                 break;
             }
-            let first = self.read_u64(lmid.wrapping_add(R_MAP))?;
+            let first = self.read_field(lmid, R_MAP)?;
             self.push_libraries(&mut doc, first, lmid)?;
         }
         doc.push_str("</library-list-svr4>");
@@ -138,11 +138,11 @@ impl Process {
             if map == 0 {
                 break;
             }
-            let name_addr = self.read_u64(map.wrapping_add(L_NAME))?;
+            let name_addr = self.read_field(map, L_NAME)?;
             let name = self.read_c_string(name_addr)?;
             if !name.is_empty() {
-                let l_addr = self.read_u64(map.wrapping_add(L_ADDR))?;
-                let l_ld = self.read_u64(map.wrapping_add(L_LD))?;
+                let l_addr = self.read_field(map, L_ADDR)?;
+                let l_ld = self.read_field(map, L_LD)?;
                 doc.push_str("<library name=\"");
                 xml_escape(&name, doc);
                 let _ = write!(
@@ -150,7 +150,7 @@ impl Process {
                     "\" lm=\"{map:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>"
                 );
             }
-            map = self.read_u64(map.wrapping_add(L_NEXT))?;
+            map = self.read_field(map, L_NEXT)?;
         }
         Ok(())
     }
@@ -163,14 +163,9 @@ impl Process {
         let mut bias = None;
         let mut dynamic = None;
         for i in 0..phnum.min(512) {
-            // Elf64_Phdr: p_type (4), p_flags (4), p_offset, p_vaddr, ...
-            let mut header = [0u8; 24];
-            self.read_exact(phdr.wrapping_add(i * 56), &mut header)?;
-            let p_type = u32::from_le_bytes(header[..4].try_into()?);
-            let p_vaddr = u64::from_le_bytes(header[16..24].try_into()?);
-            match p_type {
-                PT_PHDR => bias = Some(phdr.wrapping_sub(p_vaddr)),
-                PT_DYNAMIC => dynamic = Some(p_vaddr),
+            match self.program_header(phdr, i)? {
+                (PT_PHDR, p_vaddr) => bias = Some(phdr.wrapping_sub(p_vaddr)),
+                (PT_DYNAMIC, p_vaddr) => dynamic = Some(p_vaddr),
                 _ => {}
             }
         }
@@ -180,11 +175,10 @@ impl Process {
             anyhow::bail!("the program has no dynamic section");
         };
         let dynamic = dynamic.wrapping_add(bias);
+        // Elf_Dyn: d_tag, d_val, one word each.
         for i in 0..MAX_DYNAMIC {
-            let mut entry = [0u8; 16];
-            self.read_exact(dynamic.wrapping_add(i * 16), &mut entry)?;
-            let tag = u64::from_le_bytes(entry[..8].try_into()?);
-            let value = u64::from_le_bytes(entry[8..].try_into()?);
+            let tag = self.read_field(dynamic, 2 * i)?;
+            let value = self.read_field(dynamic, 2 * i + 1)?;
             match tag {
                 DT_NULL => break,
                 DT_DEBUG => return Ok(Some(value).filter(|&v| v != 0)),

@@ -296,3 +296,59 @@ pub fn set_regset(tid: Tid, note_type: u32, buf: &[u8]) -> PtraceResult<()> {
     )
     .map(drop)
 }
+
+/// PTRACE_GET_THREAD_AREA: the base address of one of the thread's TLS
+/// descriptors in the GDT (what a 32-bit x86 program's %gs selects).
+#[cfg(target_arch = "x86_64")]
+pub fn thread_area(tid: Tid, entry: u32) -> PtraceResult<u32> {
+    /// `struct user_desc` (asm/ldt.h): entry_number, base_addr, limit,
+    /// then a word of flag bits.
+    #[repr(C)]
+    #[derive(Default)]
+    struct UserDesc {
+        entry_number: u32,
+        base_addr: u32,
+        limit: u32,
+        flags: u32,
+    }
+    const PTRACE_GET_THREAD_AREA: libc::c_uint = 25;
+    let mut desc = UserDesc::default();
+    request(
+        "PTRACE_GET_THREAD_AREA",
+        PTRACE_GET_THREAD_AREA,
+        tid,
+        entry as usize,
+        &mut desc as *mut UserDesc as usize,
+    )?;
+    Ok(desc.base_addr)
+}
+
+/// PTRACE_GETREGS: the general registers in the tracer's own layout
+/// (`user_regs_struct` of x86_64 for every tracee, a 32-bit one included,
+/// where PTRACE_GETREGSET would answer in the tracee's layout).
+#[cfg(target_arch = "x86_64")]
+pub fn get_regs(tid: Tid) -> PtraceResult<libc::user_regs_struct> {
+    // SAFETY: user_regs_struct is plain old data; all-zero is a valid value.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    request(
+        "PTRACE_GETREGS",
+        libc::PTRACE_GETREGS,
+        tid,
+        0,
+        &mut regs as *mut _ as usize,
+    )?;
+    Ok(regs)
+}
+
+/// PTRACE_SETREGS: the counterpart of [`get_regs`].
+#[cfg(target_arch = "x86_64")]
+pub fn set_regs(tid: Tid, regs: &libc::user_regs_struct) -> PtraceResult<()> {
+    request(
+        "PTRACE_SETREGS",
+        libc::PTRACE_SETREGS,
+        tid,
+        0,
+        regs as *const _ as usize,
+    )
+    .map(drop)
+}

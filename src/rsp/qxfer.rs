@@ -73,6 +73,8 @@ pub struct ThreadEntry {
     pub name: Option<String>,
     /// The thread's `pthread_t` (gdb's thread handle), when known.
     pub handle: Option<u64>,
+    /// Bytes in a `pthread_t` of the program (its address size).
+    pub handle_size: usize,
 }
 
 /// `<threads>` with every live thread, its name and handle, as gdbserver
@@ -84,6 +86,7 @@ pub fn threads_document(threads: &[ThreadEntry], multiprocess: bool) -> String {
         tid,
         name,
         handle,
+        handle_size,
     } in threads
     {
         let _ = write!(
@@ -99,7 +102,10 @@ pub fn threads_document(threads: &[ThreadEntry], multiprocess: bool) -> String {
         if let Some(handle) = handle {
             // The pthread_t's bytes in target order, as gdbserver gives them.
             doc.push_str(" handle=\"");
-            doc.push_str(&super::hex::encode_string(&handle.to_le_bytes()));
+            let bytes = handle.to_le_bytes();
+            doc.push_str(&super::hex::encode_string(
+                &bytes[..(*handle_size).min(bytes.len())],
+            ));
             doc.push('"');
         }
         doc.push_str("/>\n");
@@ -143,6 +149,7 @@ mod tests {
             tid: Tid::new(tid),
             name: name.map(str::to_string),
             handle,
+            handle_size: if pid == 0x20 { 4 } else { 8 },
         };
         let doc = threads_document(
             &[
@@ -150,12 +157,13 @@ mod tests {
                 entry(0x10, 0x11, Some("a<b"), None),
                 entry(0x10, 0x12, None, None),
                 entry(0x20, 0x20, None, None),
+                entry(0x20, 0x21, None, Some(0xf7d8_8740)),
             ],
             true,
         );
         assert_eq!(
             doc,
-            "<threads>\n<thread id=\"p10.10\" name=\"main\" handle=\"4087d8f7ff7f0000\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n<thread id=\"p20.20\"/>\n</threads>\n"
+            "<threads>\n<thread id=\"p10.10\" name=\"main\" handle=\"4087d8f7ff7f0000\"/>\n<thread id=\"p10.11\" name=\"a&lt;b\"/>\n<thread id=\"p10.12\"/>\n<thread id=\"p20.20\"/>\n<thread id=\"p20.21\" handle=\"4087d8f7\"/>\n</threads>\n"
         );
     }
 }

@@ -18,8 +18,10 @@ pub struct ThreadStop<'a> {
     pub pid: Pid,
     pub tid: Tid,
     pub event: StopEvent,
-    /// (regnum, little-endian value) pairs.
+    /// (regnum, value) pairs.
     pub expedited: &'a [(usize, u64)],
+    /// Bytes of each expedited register (the program's address size).
+    pub register_size: usize,
     pub multiprocess: bool,
     /// The new program's path for an exec stop, when gdb accepts exec events.
     pub exec_path: Option<&'a str>,
@@ -48,7 +50,10 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     let mut s = format!("T{:02x}", gdb_signal(stop.event));
     for (regnum, value) in stop.expedited {
         let _ = write!(s, "{regnum:02x}:");
-        s.push_str(&super::hex::encode_string(&value.to_le_bytes()));
+        let bytes = value.to_le_bytes();
+        s.push_str(&super::hex::encode_string(
+            &bytes[..stop.register_size.min(bytes.len())],
+        ));
         s.push(';');
     }
     let _ = write!(
@@ -131,6 +136,7 @@ mod tests {
                 pc: 0x5555_5555_5143,
             },
             expedited: &regs,
+            register_size: 8,
             multiprocess: true,
             exec_path: None,
         });
@@ -141,12 +147,28 @@ mod tests {
     }
 
     #[test]
+    fn i386_registers_are_four_bytes() {
+        let regs = [(5, 0xffff_d884), (4, 0xffff_d880), (8, 0x5655_619a)];
+        let s = thread_stop(&ThreadStop {
+            pid: Pid::new(0x10),
+            tid: Tid::new(0x10),
+            event: StopEvent::StepDone,
+            expedited: &regs,
+            register_size: 4,
+            multiprocess: false,
+            exec_path: None,
+        });
+        assert_eq!(s, "T0505:84d8ffff;04:80d8ffff;08:9a615556;thread:10;");
+    }
+
+    #[test]
     fn exec_reply_names_the_new_program() {
         let s = thread_stop(&ThreadStop {
             pid: Pid::new(0x10),
             tid: Tid::new(0x10),
             event: StopEvent::Exec,
             expedited: &[],
+            register_size: 8,
             multiprocess: true,
             exec_path: Some("/bin/ls"),
         });

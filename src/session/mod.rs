@@ -75,6 +75,7 @@ fn thread_stop_text(
         tid,
         event,
         expedited: &expedited,
+        register_size: inferior.desc.address_size,
         multiprocess,
         exec_path: exec_path.as_deref(),
     })

@@ -17,7 +17,7 @@ use crate::RegisterDesc;
 /// (plus the predefined ones), so a feature that uses `vec128` must declare it
 /// itself, even when another feature already did.
 #[derive(Debug)]
-pub(super) enum TdescType {
+pub(crate) enum TdescType {
     /// A flags register whose named fields are single bits (`type="bool"`).
     Flags {
         id: &'static str,
@@ -35,7 +35,7 @@ pub(super) enum TdescType {
     },
 }
 
-pub(super) const EFLAGS_TYPE: TdescType = TdescType::Flags {
+pub(crate) const EFLAGS_TYPE: TdescType = TdescType::Flags {
     id: "i386_eflags",
     size: 4,
     bits: &[
@@ -60,7 +60,7 @@ pub(super) const EFLAGS_TYPE: TdescType = TdescType::Flags {
     ],
 };
 
-pub(super) const MXCSR_TYPE: TdescType = TdescType::Flags {
+pub(crate) const MXCSR_TYPE: TdescType = TdescType::Flags {
     id: "i386_mxcsr",
     size: 4,
     bits: &[
@@ -82,7 +82,7 @@ pub(super) const MXCSR_TYPE: TdescType = TdescType::Flags {
 };
 
 /// The `vec128` union and its vectors; gdb 13 lists bfloat16 and half first.
-pub(super) const VEC128_TYPES: &[TdescType] = &[
+pub(crate) const VEC128_TYPES: &[TdescType] = &[
     TdescType::Vector {
         id: "v8bf16",
         element: "bfloat16",
@@ -140,7 +140,7 @@ pub(super) const VEC128_TYPES: &[TdescType] = &[
 ];
 
 /// The raw type of the zmmNh halves; gdb builds `$zmmN` (v16_float...) itself.
-pub(super) const V2UI128_TYPE: TdescType = TdescType::Vector {
+pub(crate) const V2UI128_TYPE: TdescType = TdescType::Vector {
     id: "v2ui128",
     element: "uint128",
     count: 2,
@@ -148,7 +148,7 @@ pub(super) const V2UI128_TYPE: TdescType = TdescType::Vector {
 
 /// What the XML needs to know about one feature besides its registers.
 #[derive(Debug)]
-pub(super) struct FeatureXml {
+pub(crate) struct FeatureXml {
     pub name: &'static str,
     /// Type declarations, in the order they are printed.
     pub types: &'static [&'static [TdescType]],
@@ -156,7 +156,7 @@ pub(super) struct FeatureXml {
 
 /// Renders the complete `target.xml` for `features`, taking the `<reg>` elements
 /// of each feature from `registers` (matched by `RegisterDesc::feature`).
-pub(super) fn render(
+pub(crate) fn render(
     architecture: &str,
     osabi: &str,
     features: &[&FeatureXml],

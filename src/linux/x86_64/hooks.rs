@@ -1,6 +1,9 @@
 //! The x86_64 hooks: int3, the register cache of a stopped thread (the
 //! general-purpose `user_regs_struct` and the XSAVE area, each read only
-//! when something needs it), and the target description from XCR0.
+//! when something needs it), and the target description from XCR0 and
+//! the thread's code segment: a 32-bit program (the kernel runs it with
+//! the compatibility-mode CS) gets the i386 description, its registers
+//! converted from the same 64-bit register sets.
 //!
 //! A stop costs at most one PTRACE_GETREGS (the expedited registers of the
 //! stop reply come from it); the XSAVE area is fetched only when gdb asks
@@ -9,15 +12,13 @@
 use anyhow::{anyhow, Result};
 use libc::user_regs_struct;
 use rgdbserver_arch::x86_64 as arch;
-use rgdbserver_arch::TargetDescription;
+use rgdbserver_arch::{i386, TargetDescription};
 
 use super::debug_registers::DebugRegisters;
 use crate::linux::{ArchHooks, ThreadRegisters, TrapCause};
 use crate::ptrace::{self, PtraceError, PtraceResult, Tid};
 
-/// The general registers (`user_regs_struct`) and the XSAVE area, as
-/// register sets.
-const NT_PRSTATUS: u32 = 1;
+/// The XSAVE area, as a register set (the same layout in both modes).
 const NT_X86_XSTATE: u32 = 0x202;
 
 /// `si_code` values of a SIGTRAP on x86: an int3 reports SI_KERNEL with
@@ -28,6 +29,15 @@ const SI_KERNEL: i32 = 0x80;
 const TRAP_TRACE: i32 = 2;
 const TRAP_HWBKPT: i32 = 4;
 
+/// The code segment selector of 32-bit user code (GDT_ENTRY_DEFAULT_USER32_CS
+/// with RPL 3), the same on every x86_64 kernel.
+const USER32_CS: u64 = 0x23;
+
+/// Is this description the one of a 32-bit program?
+fn is_i386(desc: &TargetDescription) -> bool {
+    desc.address_size == 4
+}
+
 pub struct X86_64;
 
 impl ArchHooks for X86_64 {
@@ -35,21 +45,46 @@ impl ArchHooks for X86_64 {
     type HwDebug = DebugRegisters;
     const BREAKPOINT_INSN: &'static [u8] = arch::BREAKPOINT_INSN;
     const PC_AFTER_BREAKPOINT: u64 = arch::PC_AFTER_BREAKPOINT_ADJUST;
-    /// tcbhead_t: `tcb`, then `dtv`.
-    const DTV_OFFSET_FROM_TP: u64 = 8;
 
     fn placeholder_description() -> TargetDescription {
         arch::target_description(arch::X86Features::from_xcr0(0))
     }
 
-    /// From what the thread's XSAVE area says the kernel enabled (XCR0).
+    /// From what the thread's XSAVE area says the kernel enabled (XCR0),
+    /// and from its code segment, the mode the program runs in.
     fn describe(tid: Tid) -> Result<TargetDescription> {
         let mut xstate = vec![0u8; super::xstate_buffer_len()];
         let len = ptrace::regset(tid, NT_X86_XSTATE, &mut xstate)
             .map_err(|e| anyhow!("PTRACE_GETREGSET(NT_X86_XSTATE) on {tid}: {e}"))?;
         xstate.truncate(len);
-        let xcr0 = super::xcr0_from_xstate(&xstate);
-        Ok(arch::target_description(arch::X86Features::from_xcr0(xcr0)))
+        let features = arch::X86Features::from_xcr0(super::xcr0_from_xstate(&xstate));
+        let gpr = read_gpr(tid).map_err(|e| anyhow!("PTRACE_GETREGS on {tid}: {e}"))?;
+        Ok(match gpr.cs {
+            USER32_CS => i386::target_description(features),
+            _ => arch::target_description(features),
+        })
+    }
+
+    /// tcbhead_t: `tcb`, then `dtv`, one pointer each.
+    fn dtv_offset_from_tp(desc: &TargetDescription) -> u64 {
+        desc.address_size as u64
+    }
+
+    fn siginfo_to_gdb(desc: &TargetDescription, native: &[u8]) -> Vec<u8> {
+        match is_i386(desc) {
+            true => super::siginfo32::to_compat(native),
+            false => native.to_vec(),
+        }
+    }
+
+    fn siginfo_from_gdb(desc: &TargetDescription, program: &[u8], native: &mut [u8]) {
+        match is_i386(desc) {
+            true => super::siginfo32::from_compat(program, native),
+            false => {
+                let len = program.len().min(native.len());
+                native[..len].copy_from_slice(&program[..len]);
+            }
+        }
     }
 
     fn trap_cause(si_code: i32) -> TrapCause {
@@ -107,38 +142,15 @@ impl X86Registers {
     }
 }
 
-/// The general registers through PTRACE_GETREGSET, the one register
-/// request `ptrace` offers every architecture.
+/// The general registers in the 64-bit layout, whatever the program's
+/// mode: PTRACE_GETREGS, since PTRACE_GETREGSET(NT_PRSTATUS) answers a
+/// 32-bit program in its own, shorter layout.
 fn read_gpr(tid: Tid) -> PtraceResult<user_regs_struct> {
-    // SAFETY: user_regs_struct is plain old data; every bit pattern is valid.
-    let mut gpr: user_regs_struct = unsafe { std::mem::zeroed() };
-    // SAFETY: the slice covers exactly `gpr`, which outlives it.
-    let bytes = unsafe {
-        std::slice::from_raw_parts_mut(
-            (&mut gpr as *mut user_regs_struct).cast::<u8>(),
-            std::mem::size_of::<user_regs_struct>(),
-        )
-    };
-    let len = ptrace::regset(tid, NT_PRSTATUS, bytes)?;
-    if len != bytes.len() {
-        return Err(PtraceError::Os {
-            request: "PTRACE_GETREGSET(NT_PRSTATUS)",
-            errno: libc::EIO,
-        });
-    }
-    Ok(gpr)
+    ptrace::get_regs(tid)
 }
 
 fn write_gpr(tid: Tid, gpr: &user_regs_struct) -> PtraceResult<()> {
-    // SAFETY: the slice covers exactly `gpr`, plain old data, which
-    // outlives it.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            (gpr as *const user_regs_struct).cast::<u8>(),
-            std::mem::size_of::<user_regs_struct>(),
-        )
-    };
-    ptrace::set_regset(tid, NT_PRSTATUS, bytes)
+    ptrace::set_regs(tid, gpr)
 }
 
 impl ThreadRegisters for X86Registers {
@@ -158,15 +170,17 @@ impl ThreadRegisters for X86Registers {
         Ok(self.gpr(tid)?.orig_rax)
     }
 
-    /// fs_base: glibc points %fs at the thread's TCB.
-    fn thread_pointer(&mut self, tid: Tid) -> PtraceResult<u64> {
-        Ok(self.gpr(tid)?.fs_base)
-    }
-
-    /// rbp, rsp, rip: amd64 registers 6, 7 and 16.
-    fn expedited(&mut self, tid: Tid) -> PtraceResult<[(usize, u64); 3]> {
-        let r = self.gpr(tid)?;
-        Ok([(6, r.rbp), (7, r.rsp), (16, r.rip)])
+    /// glibc points %fs at the thread's TCB on amd64; on i386 %gs selects
+    /// a GDT entry (set with set_thread_area) whose base is the TCB.
+    fn thread_pointer(&mut self, desc: &TargetDescription, tid: Tid) -> PtraceResult<u64> {
+        let gpr = self.gpr(tid)?;
+        match is_i386(desc) {
+            true => {
+                let entry = (gpr.gs >> 3) as u32;
+                ptrace::thread_area(tid, entry).map(u64::from)
+            }
+            false => Ok(gpr.fs_base),
+        }
     }
 
     fn read_all(&mut self, desc: &TargetDescription, tid: Tid, out: &mut Vec<u8>) -> Result<()> {
