@@ -48,6 +48,14 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
 
 pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
     let mut s = format!("T{:02x}", gdb_signal(stop.event));
+    // An exec comes first: gdb reads registers that come after it with
+    // the new program's description (a 64-bit program may exec a 32-bit
+    // one), and skips them, as gdbserver's order has it.
+    if let (StopEvent::Exec, Some(path)) = (stop.event, stop.exec_path) {
+        s.push_str("exec:");
+        s.push_str(&super::hex::encode_string(path.as_bytes()));
+        s.push(';');
+    }
     for (regnum, value) in stop.expedited {
         let _ = write!(s, "{regnum:02x}:");
         let bytes = value.to_le_bytes();
@@ -91,11 +99,6 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         }
         (StopEvent::SyscallReturn { number }, _) => {
             let _ = write!(s, "syscall_return:{number:x};");
-        }
-        (StopEvent::Exec, Some(path)) => {
-            s.push_str("exec:");
-            s.push_str(&super::hex::encode_string(path.as_bytes()));
-            s.push(';');
         }
         _ => {}
     }
@@ -172,7 +175,7 @@ mod tests {
             multiprocess: true,
             exec_path: Some("/bin/ls"),
         });
-        assert_eq!(s, "T05thread:p10.10;exec:2f62696e2f6c73;");
+        assert_eq!(s, "T05exec:2f62696e2f6c73;thread:p10.10;");
     }
 
     #[test]

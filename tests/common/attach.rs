@@ -176,8 +176,13 @@ pub struct Ticker {
 impl Ticker {
     /// Starts it with the control FIFO `NAME.ctl` in `dir`.
     pub fn start(dir: &TempDir, name: &str) -> Ticker {
+        Ticker::start_built(dir, name, "jobctl_ticker")
+    }
+
+    /// The same, built as `build` names it (`jobctl_ticker-m32`: 32-bit).
+    pub fn start_built(dir: &TempDir, name: &str, build: &str) -> Ticker {
         let ctl = dir.bare_fifo(&format!("{name}.ctl"));
-        let prog = Program::start(&program("jobctl_ticker"), &[ctl.as_os_str()]);
+        let prog = Program::start(&program(build), &[ctl.as_os_str()]);
         let text = prog.text();
         Ticker {
             counter: ready_addr(&text, "counter"),

@@ -20,6 +20,7 @@ pub fn programs_dir() -> PathBuf {
 
 /// Compiles `tests/programs/NAME.c` with `cc -g -O0 -pthread -I
 /// tests/programs` (once per test binary) and returns the executable's path.
+/// `NAME-m32` is the same source built as a 32-bit (i386) program.
 /// Safe under parallel tests and parallel test binaries: the compiler writes
 /// a unique temporary name that is then renamed into place atomically.
 pub fn program(name: &str) -> PathBuf {
@@ -31,7 +32,11 @@ pub fn program(name: &str) -> PathBuf {
     if let Some(p) = map.get(name) {
         return p.clone();
     }
-    let src = programs_dir().join(format!("{name}.c"));
+    let (source, mode_flags): (&str, &[&str]) = match name.strip_suffix("-m32") {
+        Some(source) => (source, &["-m32"]),
+        None => (name, &[]),
+    };
+    let src = programs_dir().join(format!("{source}.c"));
     assert!(src.exists(), "no test program {}", src.display());
     let dir = tmp_root().join("programs");
     fs::create_dir_all(&dir).expect("create programs dir");
@@ -39,6 +44,7 @@ pub fn program(name: &str) -> PathBuf {
     let tmp = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
     let result = Command::new("cc")
         .args(["-g", "-O0", "-pthread"])
+        .args(mode_flags)
         .arg("-I")
         .arg(programs_dir())
         .arg("-o")

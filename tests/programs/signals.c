@@ -5,6 +5,7 @@
  *   quiet  install the SIGUSR1 handler, raise nothing (gdb injects one)
  *   rt     install a handler for SIGRTMIN+2 (signal 36), raise it once
  *   segv   write through a null pointer
+ *   segv123  write to address 123 (a fault address that is not zero)
  *   exit3  exit with status 3
  * Each handler run appends one line ("usr1" or "rt") to LOG_FILE. The
  * program exits with the number of handler runs (usr1, quiet, rt). */
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 		raise(SIGRTMIN + 2);
 	} else if (!strcmp(mode, "segv")) {
 		*(volatile int *)0 = 1; /* SEGV_HERE */
+	} else if (!strcmp(mode, "segv123")) {
+		*(volatile int *)123 = 1;
 	} else if (!strcmp(mode, "exit3")) {
 		exit(3);
 	} else {

@@ -4,6 +4,9 @@
  *   threads - a "blocker" thread blocks in read() on a pipe while the
  *             "caller" thread calls getppid(); then main releases the blocker
  *   exec    - execve("/bin/true")
+ *   int80   - (i386 only) getpid() through glibc (the vDSO's sysenter),
+ *             then getpid through the legacy `int $0x80` gate; exits 0 if
+ *             both gave the same pid
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -59,6 +62,14 @@ int main(int argc, char **argv) {
         pthread_join(b, &got);
         return got == (void *)1 ? 0 : 7;
     }
+#ifdef __i386__
+    if (strcmp(argv[1], "int80") == 0) {
+        long through_glibc = getpid();
+        long through_gate;
+        __asm__ volatile("int $0x80" : "=a"(through_gate) : "a"(20L /* __NR_getpid */) : "memory");
+        return through_gate == through_glibc ? 0 : 9;
+    }
+#endif
     if (strcmp(argv[1], "exec") == 0) {
         execl("/bin/true", "true", (char *)NULL);
         return 8;
