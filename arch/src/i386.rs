@@ -12,10 +12,10 @@
 //! The breakpoint instruction, its PC adjustment and the XCR0 features are
 //! the amd64 ones: the same CPU, in compatibility mode.
 
-use crate::x86_64::xml::{FeatureXml, EFLAGS_TYPE, MXCSR_TYPE, V2UI128_TYPE, VEC128_TYPES};
+use crate::tdesc::{build, grouped, numbered, run, DescriptionFacts, Feature, FeatureXml};
 use crate::x86_64::{
-    build, grouped, numbered, run, DescriptionFacts, Feature, X86Features, FEATURE_AVX,
-    FEATURE_AVX512, FEATURE_CORE, FEATURE_LINUX, FEATURE_SSE, K, PKEYS, ST, X87_CONTROL,
+    X86Features, EFLAGS_TYPE, FEATURE_AVX, FEATURE_AVX512, FEATURE_CORE, FEATURE_LINUX,
+    FEATURE_SSE, K, MXCSR_TYPE, OSABI, PKEYS, ST, V2UI128_TYPE, VEC128_TYPES, X87_CONTROL,
 };
 use crate::TargetDescription;
 
@@ -43,6 +43,7 @@ pub fn target_description(features: X86Features) -> TargetDescription {
     }
     build(
         ARCHITECTURE,
+        OSABI,
         &chosen,
         DescriptionFacts {
             pc_regnum: EIP_REGNUM,

@@ -1,4 +1,5 @@
-//! rgdbserver-arch: pure per-architecture data, no ptrace and no `cfg(target_arch)`.
+//! rgdbserver-arch: pure per-architecture data, no ptrace and no `cfg(target_arch)`
+//! (x86_64 and its i386 mode, aarch64).
 //!
 //! Owns, for each architecture, the register layout in gdb's numbering, the
 //! target-description XML that gdbserver would send, the breakpoint instruction,
@@ -10,8 +11,10 @@
 //! `g_packet_len` is the sum of all sizes: exactly the `g` packet gdb expects
 //! for `xml`.
 
+pub mod aarch64;
 pub mod i386;
 pub mod signals;
+mod tdesc;
 pub mod x86_64;
 
 /// What a hardware breakpoint or watchpoint fires on, whatever the
@@ -22,6 +25,9 @@ pub enum HwKind {
     Execute,
     /// Data writes.
     Write,
+    /// Data reads (not on x86, whose debug registers watch writes or
+    /// accesses only).
+    Read,
     /// Data reads or writes.
     Access,
 }

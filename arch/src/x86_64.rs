@@ -13,11 +13,12 @@
 //! description, a wrong size shifts every later register in the `g` packet.
 
 pub mod debugregs;
-pub(crate) mod xml;
+mod xml;
 
-use xml::{FeatureXml, EFLAGS_TYPE, MXCSR_TYPE, V2UI128_TYPE, VEC128_TYPES};
+pub(crate) use xml::{EFLAGS_TYPE, MXCSR_TYPE, V2UI128_TYPE, VEC128_TYPES};
 
-use crate::{RegisterDesc, TargetDescription};
+use crate::tdesc::{build, grouped, numbered, run, DescriptionFacts, Feature, FeatureXml};
+use crate::TargetDescription;
 
 /// XCR0 / XSTATE_BV component bits (Intel SDM vol. 1, 13.1).
 pub mod xstate {
@@ -101,6 +102,7 @@ pub fn target_description(features: X86Features) -> TargetDescription {
     }
     build(
         ARCHITECTURE,
+        OSABI,
         &chosen,
         DescriptionFacts {
             pc_regnum: PC_REGNUM,
@@ -110,96 +112,6 @@ pub fn target_description(features: X86Features) -> TargetDescription {
         },
     )
 }
-
-/// What a description says besides its registers.
-pub(crate) struct DescriptionFacts {
-    pub pc_regnum: usize,
-    pub sp_regnum: usize,
-    pub fp_regnum: usize,
-    pub address_size: usize,
-}
-
-/// Numbers the registers of `chosen` in order, lays out the `g` packet and
-/// renders the XML: shared by the amd64 and i386 descriptions.
-pub(crate) fn build(
-    architecture: &str,
-    chosen: &[&Feature],
-    facts: DescriptionFacts,
-) -> TargetDescription {
-    let mut registers = Vec::new();
-    let mut offset = 0;
-    for feature in chosen {
-        for run in feature.runs {
-            for &name in run.names {
-                let reg = RegisterDesc {
-                    name,
-                    bitsize: run.bitsize,
-                    regnum: registers.len(),
-                    offset,
-                    type_name: run.type_name,
-                    group: run.group,
-                    feature: feature.xml.name,
-                };
-                offset += reg.size();
-                registers.push(reg);
-            }
-        }
-    }
-
-    let xml_features: Vec<&FeatureXml> = chosen.iter().map(|f| &f.xml).collect();
-    let xml = xml::render(architecture, OSABI, &xml_features, &registers);
-    TargetDescription {
-        registers,
-        xml,
-        g_packet_len: offset,
-        pc_regnum: facts.pc_regnum,
-        sp_regnum: facts.sp_regnum,
-        fp_regnum: facts.fp_regnum,
-        address_size: facts.address_size,
-    }
-}
-
-/// Consecutive registers of one feature that share size, type and group.
-pub(crate) struct Run {
-    names: &'static [&'static str],
-    bitsize: u32,
-    type_name: &'static str,
-    group: Option<&'static str>,
-}
-
-pub(crate) struct Feature {
-    pub(crate) xml: FeatureXml,
-    pub(crate) runs: &'static [Run],
-}
-
-pub(crate) const fn run(
-    names: &'static [&'static str],
-    bitsize: u32,
-    type_name: &'static str,
-) -> Run {
-    Run {
-        names,
-        bitsize,
-        type_name,
-        group: None,
-    }
-}
-
-pub(crate) const fn grouped(run: Run, group: &'static str) -> Run {
-    Run {
-        group: Some(group),
-        ..run
-    }
-}
-
-/// `["xmm0", "xmm1", ...]` from a prefix, a suffix and the numbers.
-macro_rules! numbered {
-    ($prefix:literal, $suffix:literal; $($n:literal)*) => {
-        &[$(concat!($prefix, $n, $suffix)),*]
-    };
-}
-
-pub(crate) use numbered;
 
 /// The x87 control and status registers, after st0-st7 in both descriptions.
 pub(crate) const X87_CONTROL: &[&str] = &[

@@ -13,12 +13,14 @@ impl Breakpoints for DebugTarget {
     }
 }
 
-/// x86 cannot watch reads alone: the packet layer answers Z3 as
-/// unsupported, as gdbserver does, and gdb uses access watchpoints.
+/// Where the architecture cannot watch reads alone (x86), the packet layer
+/// answers Z3 as unsupported, as gdbserver does, and gdb uses access
+/// watchpoints; Z3 reaches here only where it can (aarch64).
 fn debug_kind(kind: WatchKind) -> HwKind {
     match kind {
         WatchKind::Write => HwKind::Write,
-        WatchKind::Read | WatchKind::ReadWrite => HwKind::Access,
+        WatchKind::Read => HwKind::Read,
+        WatchKind::ReadWrite => HwKind::Access,
     }
 }
 

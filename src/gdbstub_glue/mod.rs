@@ -18,7 +18,7 @@ use gdbstub::target::Target;
 use crate::process::Process;
 use crate::ptrace::{Pid, Tid};
 use crate::tracer::Tracer;
-use arch::LinuxX86_64;
+use arch::LinuxTarget;
 
 /// Session-wide target state shared with the packet layer.
 pub struct DebugTarget {
@@ -87,7 +87,7 @@ pub fn to_gdb_pid(pid: Pid) -> Option<GdbPid> {
 }
 
 impl Target for DebugTarget {
-    type Arch = LinuxX86_64;
+    type Arch = LinuxTarget;
     type Error = anyhow::Error;
 
     fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {

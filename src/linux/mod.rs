@@ -23,6 +23,9 @@ use rgdbserver_arch::{HwKind, TargetDescription};
 
 use crate::ptrace::{PtraceResult, Tid};
 
+/// Its register mapping builds everywhere (unit-tested on any host), its
+/// hooks on aarch64 only.
+pub mod aarch64;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_64;
 
@@ -49,6 +52,8 @@ pub trait ArchHooks {
     const BREAKPOINT_INSN: &'static [u8];
     /// How far past a software breakpoint the PC is after its trap.
     const PC_AFTER_BREAKPOINT: u64;
+    /// Can the debug registers watch reads alone (gdb's `rwatch`, Z3)?
+    const READ_WATCHPOINTS: bool;
 
     /// A description to hold until the real one can be read.
     fn placeholder_description() -> TargetDescription;
@@ -150,6 +155,8 @@ pub trait HwDebug: Default + Clone + std::fmt::Debug {
 
 #[cfg(target_arch = "x86_64")]
 pub type Native = x86_64::X86_64;
+#[cfg(target_arch = "aarch64")]
+pub type Native = aarch64::Aarch64;
 
 /// The register cache of a thread of the native architecture.
 pub type NativeRegisters = <Native as ArchHooks>::Registers;

@@ -315,9 +315,10 @@ impl Process {
 
     /// A breakpoint trap whose instruction is no longer in memory.
     pub(super) fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
-        let mut byte = [0u8; 1];
         let insn = super::registers::BREAKPOINT_INSN;
-        matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), &mut byte), Ok(1) if byte[0] != insn[0])
+        let mut bytes = [0u8; 8];
+        let bytes = &mut bytes[..insn.len()];
+        matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), bytes), Ok(n) if n == insn.len() && bytes != insn)
     }
 
     fn classify_trap(&mut self, tid: Tid) -> Result<()> {

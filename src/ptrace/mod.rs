@@ -236,12 +236,13 @@ pub fn syscall_info(tid: Tid) -> PtraceResult<SyscallStopInfo> {
     })
 }
 
-/// Read a word of the USER area (where some architectures keep their
-/// debug registers).
+/// Read a word of the USER area (where x86 keeps its debug registers).
+#[cfg(target_arch = "x86_64")]
 pub fn peek_user(tid: Tid, offset: usize) -> PtraceResult<u64> {
     request("PTRACE_PEEKUSER", libc::PTRACE_PEEKUSER, tid, offset, 0).map(|v| v as u64)
 }
 
+#[cfg(target_arch = "x86_64")]
 pub fn poke_user(tid: Tid, offset: usize, value: u64) -> PtraceResult<()> {
     request(
         "PTRACE_POKEUSER",

@@ -68,7 +68,7 @@ pub enum Owned {
     /// `QCatchSyscalls:1;NR;NR...`.
     CatchSyscalls(Option<Vec<u64>>),
     /// A packet this server does not implement, answered with the empty
-    /// reply (Z3/z3: x86 cannot watch reads alone).
+    /// reply (Z3/z3 where the architecture cannot watch reads alone, x86).
     Unsupported,
     /// `m ADDR,LEN`: answered here, on the hot path of every memory read
     /// (gdbstub would encode it a byte at a time).
@@ -236,7 +236,11 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
             &p[b"QPassSignals:".len()..],
         )?)),
         p if p.starts_with(b"QProgramSignals:") => Some(Owned::ProgramSignals),
-        p if p.starts_with(b"Z3,") || p.starts_with(b"z3,") => Some(Owned::Unsupported),
+        p if (p.starts_with(b"Z3,") || p.starts_with(b"z3,"))
+            && !<crate::linux::Native as crate::linux::ArchHooks>::READ_WATCHPOINTS =>
+        {
+            Some(Owned::Unsupported)
+        }
         [kind @ (b'Z' | b'z'), number @ (b'0' | b'1'), b',', rest @ ..] => {
             let (location, conditions) = match rest.iter().position(|&b| b == b';') {
                 Some(semicolon) => (&rest[..semicolon], &rest[semicolon + 1..]),

@@ -90,6 +90,7 @@ pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
         (StopEvent::Watch { kind, addr }, _) => {
             let name = match kind {
                 rgdbserver_arch::HwKind::Access => "awatch",
+                rgdbserver_arch::HwKind::Read => "rwatch",
                 _ => "watch",
             };
             let _ = write!(s, "{name}:{addr:x};");

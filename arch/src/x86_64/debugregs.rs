@@ -20,6 +20,8 @@ pub fn dr7_bits(slot: usize, kind: HwKind, len: usize) -> Option<u64> {
         HwKind::Execute => 0b00,
         HwKind::Write => 0b01,
         HwKind::Access => 0b11,
+        // x86 cannot watch reads alone.
+        HwKind::Read => return None,
     };
     let len_bits: u64 = match (kind, len) {
         (HwKind::Execute, _) => 0b00,

@@ -45,6 +45,8 @@ impl ArchHooks for X86_64 {
     type HwDebug = DebugRegisters;
     const BREAKPOINT_INSN: &'static [u8] = arch::BREAKPOINT_INSN;
     const PC_AFTER_BREAKPOINT: u64 = arch::PC_AFTER_BREAKPOINT_ADJUST;
+    /// DR7 watches writes or accesses, never reads alone.
+    const READ_WATCHPOINTS: bool = false;
 
     fn placeholder_description() -> TargetDescription {
         arch::target_description(arch::X86Features::from_xcr0(0))
