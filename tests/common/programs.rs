@@ -32,9 +32,9 @@ pub fn program(name: &str) -> PathBuf {
     if let Some(p) = map.get(name) {
         return p.clone();
     }
-    let (source, mode_flags): (&str, &[&str]) = match name.strip_suffix("-m32") {
-        Some(source) => (source, &["-m32"]),
-        None => (name, &[]),
+    let (source, mode_flags): (&str, Vec<String>) = match name.strip_suffix("-m32") {
+        Some(source) => (source, m32_flags()),
+        None => (name, Vec::new()),
     };
     let src = programs_dir().join(format!("{source}.c"));
     assert!(src.exists(), "no test program {}", src.display());
@@ -44,7 +44,7 @@ pub fn program(name: &str) -> PathBuf {
     let tmp = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
     let result = Command::new("cc")
         .args(["-g", "-O0", "-pthread"])
-        .args(mode_flags)
+        .args(&mode_flags)
         .arg("-I")
         .arg(programs_dir())
         .arg("-o")
@@ -62,6 +62,28 @@ pub fn program(name: &str) -> PathBuf {
     fs::rename(&tmp, &out).expect("rename compiled program");
     map.insert(name.to_string(), out.clone());
     out
+}
+
+/// `-m32`, and where the kernel headers' `asm` directory is not on the
+/// 32-bit include path, an include directory that puts it there. Debian's
+/// gcc-multilib provides /usr/include/asm, but it conflicts with the
+/// aarch64 cross compiler the aarch64 tests need; gcc-12-multilib (the
+/// 32-bit libc and libgcc) does not, and the x86 `asm` headers serve both
+/// widths.
+fn m32_flags() -> Vec<String> {
+    let mut flags = vec!["-m32".to_string()];
+    let native_asm = std::path::Path::new("/usr/include/x86_64-linux-gnu/asm");
+    if !std::path::Path::new("/usr/include/asm").exists() && native_asm.exists() {
+        let dir = tmp_root().join("m32-include");
+        let link = dir.join("asm");
+        if !link.exists() {
+            fs::create_dir_all(&dir).expect("create m32 include dir");
+            // Another test binary may make it at the same time.
+            let _ = std::os::unix::fs::symlink(native_asm, &link);
+        }
+        flags.push(format!("-I{}", dir.display()));
+    }
+    flags
 }
 
 /// Copies the compiled program `name` to a unique path inside `dir`, so that a
