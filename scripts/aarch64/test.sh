@@ -30,6 +30,7 @@
 #   AARCH64_GDB_TIMEOUT  seconds per gdb session (default 90)
 #   AARCH64_BOOT_TIMEOUT seconds to wait for the guest (default 240)
 #   AARCH64_TESTS        space-separated subset of tests to run
+#   AARCH64_QEMU_CPU     qemu -cpu value (default max; e.g. max,sve=off)
 # Logs: $AARCH64_WORK/logs/ (one per gdb session, the guest console, setup).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -43,6 +44,7 @@ LOGS=$WORK/logs
 rm -f "$LOGS"/*.log "$LOGS"/*.gdb "$LOGS/setup-failure" "$LOGS/harness-error"
 GDB_TIMEOUT=${AARCH64_GDB_TIMEOUT:-90}
 BOOT_TIMEOUT=${AARCH64_BOOT_TIMEOUT:-240}
+QEMU_CPU=${AARCH64_QEMU_CPU:-max}
 ALL_TESTS="breakpoints stepping registers threads watchpoints catch_syscall catch_syscall_at_start signals attach job_control"
 TESTS=${AARCH64_TESTS:-$ALL_TESTS}
 
@@ -89,7 +91,7 @@ on_exit() {
 			echo "FAIL setup: $(head -1 "$LOGS/setup-failure")"
 			FAILED=$((FAILED + 1))
 		elif [ "$status" != 0 ]; then
-			echo "FAIL harness: stopped early with status $status: $(tail -1 "$LOGS/harness-error" 2>/dev/null) (see $LOGS)"
+			echo "FAIL harness: stopped early with status $status$(tail -1 "$LOGS/harness-error" 2>/dev/null | sed 's/^/: /') (see $LOGS)"
 			FAILED=$((FAILED + 1))
 		fi
 		echo "$PASSED passed, $FAILED failed"
@@ -321,7 +323,7 @@ start_guest() {
 	SHELL_PORT=$(free_port)
 	[ "$SHELL_PORT" != "$GDB_PORT" ] || SHELL_PORT=$((GDB_PORT + 1))
 	log "booting the guest (console: $LOGS/console.log; ports: gdb $GDB_PORT, shell $SHELL_PORT)"
-	qemu-system-aarch64 -M virt -cpu max -smp 2 -m 1024 \
+	qemu-system-aarch64 -M virt -cpu "$QEMU_CPU" -smp 2 -m 1024 \
 		-nographic -no-reboot -monitor none -serial "file:$LOGS/console.log" \
 		-kernel "$WORK/Image" -initrd "$WORK/initramfs.cpio.gz" \
 		-append "console=ttyAMA0 panic=-1 quiet" \
