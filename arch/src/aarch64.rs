@@ -1,16 +1,20 @@
 //! aarch64 GNU/Linux: register layout, target description and trap facts.
 //!
 //! Owns the register table in gdb's remote numbering, in the order of gdb's
-//! `aarch64_create_target_description`: core (x0-x30, sp, pc, cpsr), fpu
-//! (v0-v31, fpsr, fpcr), then pauth (the pointer-authentication masks) and
-//! tls (tpidr) when the kernel offers them. The SVE feature (scalable
-//! vectors, which replace the fpu feature when present) is not offered:
-//! gdb then sees the 128-bit V registers, as on a CPU without SVE.
+//! `aarch64_create_target_description`: core (x0-x30, sp, pc, cpsr), then
+//! sve (z0-z31 of the vector length, fpsr, fpcr, p0-p15, ffr, vg) when the
+//! CPU has scalable vectors, fpu (v0-v31, fpsr, fpcr) when it has not,
+//! then pauth (the pointer-authentication masks) and tls (tpidr) when the
+//! kernel offers them. gdb needs the sve feature on an SVE CPU: without
+//! it, gdb 13 loops forever over the SVE record of a signal frame.
 //!
 //! Also the breakpoint instruction, `BRK #0`, after whose trap the PC is
 //! left on the instruction itself.
 
-use crate::tdesc::{build, numbered, run, DescriptionFacts, Feature, FeatureXml, TdescType};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use crate::tdesc::{build, numbered, run, DescriptionFacts, Feature, FeatureXml, Run, TdescType};
 use crate::TargetDescription;
 
 /// `BRK #0` (0xd4200000), little-endian.
@@ -28,6 +32,7 @@ pub const OSABI: &str = "GNU/Linux";
 
 pub const FEATURE_CORE: &str = "org.gnu.gdb.aarch64.core";
 pub const FEATURE_FPU: &str = "org.gnu.gdb.aarch64.fpu";
+pub const FEATURE_SVE: &str = "org.gnu.gdb.aarch64.sve";
 pub const FEATURE_PAUTH: &str = "org.gnu.gdb.aarch64.pauth";
 pub const FEATURE_TLS: &str = "org.gnu.gdb.aarch64.tls";
 
@@ -35,13 +40,23 @@ pub const FEATURE_TLS: &str = "org.gnu.gdb.aarch64.tls";
 /// sets NT_ARM_PAC_MASK and NT_ARM_TLS can be read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Aarch64Features {
+    /// The SVE vector length in quadwords (128-bit units; 1 to 16), 0
+    /// without SVE.
+    pub sve_vq: u32,
     pub pauth: bool,
     pub tls: bool,
 }
 
+/// The most quadwords an SVE vector has (2048 bits).
+pub const SVE_VQ_MAX: u32 = 16;
+
 /// Builds the aarch64 GNU/Linux description for `features`.
 pub fn target_description(features: Aarch64Features) -> TargetDescription {
-    let mut chosen: Vec<&Feature> = vec![&CORE, &FPU];
+    let mut chosen: Vec<&Feature> = vec![&CORE];
+    match features.sve_vq {
+        0 => chosen.push(&FPU),
+        vq => chosen.push(sve_feature(vq.min(SVE_VQ_MAX))),
+    }
     if features.pauth {
         chosen.push(&PAUTH);
     }
@@ -164,6 +179,88 @@ static FPU: Feature = Feature {
     runs: &[run(V, 128, "aarch64v"), run(&["fpsr", "fpcr"], 32, "int")],
 };
 
+const Z: &[&str] = numbered!("z", "";
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+const P: &[&str] = numbered!("p", ""; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+
+/// The sve feature for vectors of `vq` quadwords: register sizes and the
+/// vector types depend on it, so each length's feature is made once and
+/// kept (at most sixteen).
+fn sve_feature(vq: u32) -> &'static Feature {
+    static MADE: OnceLock<Mutex<HashMap<u32, &'static Feature>>> = OnceLock::new();
+    let mut made = MADE
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    made.entry(vq).or_insert_with(|| {
+        let bytes = vq * 16;
+        let types: Vec<TdescType> = vec![
+            vector("svevqu", "uint128", bytes / 16),
+            vector("svevqs", "int128", bytes / 16),
+            vector("svevdf", "ieee_double", bytes / 8),
+            vector("svevdu", "uint64", bytes / 8),
+            vector("svevds", "int64", bytes / 8),
+            vector("svevsf", "ieee_single", bytes / 4),
+            vector("svevsu", "uint32", bytes / 4),
+            vector("svevss", "int32", bytes / 4),
+            vector("svevhf", "ieee_half", bytes / 2),
+            vector("svevhu", "uint16", bytes / 2),
+            vector("svevhs", "int16", bytes / 2),
+            vector("svevbu", "uint8", bytes),
+            vector("svevbs", "int8", bytes),
+            TdescType::Union {
+                id: "svevnq",
+                fields: &[("u", "svevqu"), ("s", "svevqs")],
+            },
+            TdescType::Union {
+                id: "svevnd",
+                fields: &[("f", "svevdf"), ("u", "svevdu"), ("s", "svevds")],
+            },
+            TdescType::Union {
+                id: "svevns",
+                fields: &[("f", "svevsf"), ("u", "svevsu"), ("s", "svevss")],
+            },
+            TdescType::Union {
+                id: "svevnh",
+                fields: &[("f", "svevhf"), ("u", "svevhu"), ("s", "svevhs")],
+            },
+            TdescType::Union {
+                id: "svevnb",
+                fields: &[("u", "svevbu"), ("s", "svevbs")],
+            },
+            TdescType::Union {
+                id: "svev",
+                fields: &[
+                    ("q", "svevnq"),
+                    ("d", "svevnd"),
+                    ("s", "svevns"),
+                    ("h", "svevnh"),
+                    ("b", "svevnb"),
+                ],
+            },
+            vector("svep", "uint8", bytes / 8),
+        ];
+        let types: &'static [TdescType] = Box::leak(types.into_boxed_slice());
+        let runs: &'static [Run] = Box::leak(
+            vec![
+                run(Z, bytes * 8, "svev"),
+                run(&["fpsr", "fpcr"], 32, "int"),
+                run(P, bytes, "svep"),
+                run(&["ffr"], bytes, "svep"),
+                run(&["vg"], 64, "int"),
+            ]
+            .into_boxed_slice(),
+        );
+        Box::leak(Box::new(Feature {
+            xml: FeatureXml {
+                name: FEATURE_SVE,
+                types: Box::leak(Box::new([types])),
+            },
+            runs,
+        }))
+    })
+}
+
 static PAUTH: Feature = Feature {
     xml: FeatureXml {
         name: FEATURE_PAUTH,
@@ -267,6 +364,7 @@ mod tests {
     }
 
     const ALL: Aarch64Features = Aarch64Features {
+        sve_vq: 0,
         pauth: true,
         tls: true,
     };
@@ -308,6 +406,7 @@ mod tests {
         assert!(!plain.xml.contains(FEATURE_PAUTH));
         assert!(!plain.xml.contains(FEATURE_TLS));
         let tls_only = target_description(Aarch64Features {
+            sve_vq: 0,
             pauth: false,
             tls: true,
         });
@@ -341,6 +440,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// qemu's `-cpu max` runs Linux programs with 512-bit vectors (vq 4).
+    #[test]
+    fn sve_replaces_the_fpu_feature() {
+        let desc = target_description(Aarch64Features {
+            sve_vq: 4,
+            pauth: true,
+            tls: true,
+        });
+        assert_eq!(at(&desc, "z0"), Some((34, 268, 512)));
+        assert_eq!(at(&desc, "z31"), Some((65, 268 + 31 * 64, 512)));
+        let after_z = 268 + 32 * 64;
+        assert_eq!(at(&desc, "fpsr"), Some((66, after_z, 32)));
+        assert_eq!(at(&desc, "fpcr"), Some((67, after_z + 4, 32)));
+        assert_eq!(at(&desc, "p0"), Some((68, after_z + 8, 64)));
+        assert_eq!(at(&desc, "ffr"), Some((84, after_z + 8 + 16 * 8, 64)));
+        assert_eq!(at(&desc, "vg"), Some((85, after_z + 8 + 17 * 8, 64)));
+        assert_eq!(at(&desc, "pauth_dmask").map(|r| r.0), Some(86));
+        assert_eq!(at(&desc, "v0"), None);
+        assert!(desc
+            .xml
+            .contains("<feature name=\"org.gnu.gdb.aarch64.sve\">"));
+        assert!(!desc.xml.contains(FEATURE_FPU));
+        assert!(desc
+            .xml
+            .contains("<vector id=\"svevqu\" type=\"uint128\" count=\"4\"/>"));
+        assert!(desc
+            .xml
+            .contains("<vector id=\"svep\" type=\"uint8\" count=\"8\"/>"));
+        // The same length twice: the same feature, not a second one.
+        let again = target_description(Aarch64Features {
+            sve_vq: 4,
+            pauth: true,
+            tls: true,
+        });
+        assert_eq!(again, desc);
+        let longest = target_description(Aarch64Features {
+            sve_vq: 99,
+            pauth: false,
+            tls: false,
+        });
+        assert_eq!(at(&longest, "z0").map(|r| r.2), Some(2048));
     }
 
     #[test]

@@ -45,7 +45,7 @@ rm -f "$LOGS"/*.log "$LOGS"/*.gdb "$LOGS/setup-failure" "$LOGS/harness-error"
 GDB_TIMEOUT=${AARCH64_GDB_TIMEOUT:-90}
 BOOT_TIMEOUT=${AARCH64_BOOT_TIMEOUT:-240}
 QEMU_CPU=${AARCH64_QEMU_CPU:-max}
-ALL_TESTS="breakpoints stepping registers threads watchpoints catch_syscall catch_syscall_at_start signals attach job_control"
+ALL_TESTS="breakpoints stepping registers threads watchpoints read_watch_and_hbreak catch_syscall catch_syscall_at_start signals attach job_control"
 TESTS=${AARCH64_TESTS:-$ALL_TESTS}
 
 # Test programs: name -> source (ours first, then the project's shared ones).
@@ -519,6 +519,18 @@ test_watchpoints() {
 	need_order '^Hardware watchpoint 2: shared' \
 		'^Hardware watchpoint 2: shared' '^Old value = 0$' '^New value = 1$' \
 		'^Hardware watchpoint 2: shared' '^Old value = 1$' '^New value = 2$' \
+		'^\[Inferior 1 \(process [0-9]+\) exited with code 011\]'
+}
+
+# aarch64 watches reads alone (Z3, which x86 cannot), and hardware
+# breakpoints fire in a thread created after they were set.
+test_read_watch_and_hbreak() {
+	gdb_session read_watch_and_hbreak watch 'break main' 'run' 'rwatch shared' 'hbreak writer' \
+		'continue' 'p reader' 'continue' 'delete' 'continue'
+	need_order '^Hardware read watchpoint 2: shared' \
+		'^Hardware assisted breakpoint 3 at 0x[0-9a-f]+' \
+		'^Hardware read watchpoint 2: shared' '^Value = 2$' \
+		'hit Breakpoint 3, writer \(' \
 		'^\[Inferior 1 \(process [0-9]+\) exited with code 011\]'
 }
 

@@ -3,8 +3,10 @@
 //! Owns the mapping from each register of an aarch64 [`TargetDescription`]
 //! to where the kernel keeps it: NT_PRSTATUS (`struct user_pt_regs`: x0-x30,
 //! sp, pc, pstate), NT_PRFPREG (`struct user_fpsimd_state`: v0-v31, fpsr,
-//! fpcr), NT_ARM_PAC_MASK (the pointer-authentication masks, read only) and
-//! NT_ARM_TLS (tpidr). aarch64 has no PTRACE_GETREGS: every set goes
+//! fpcr), NT_ARM_SVE (z0-z31, p0-p15, ffr and the vector length, in the
+//! kernel's SVE layout, or in the FP/SIMD one while the thread has not
+//! used SVE since its last system call), NT_ARM_PAC_MASK (the
+//! pointer-authentication masks, read only) and NT_ARM_TLS (tpidr). aarch64 has no PTRACE_GETREGS: every set goes
 //! through PTRACE_GETREGSET. No ptrace in this file: `hooks` fetches and
 //! stores the buffers, `hw_debug` owns the debug registers.
 //!
@@ -34,9 +36,83 @@ const FPCR_OFFSET: usize = 516;
 pub struct RegisterSets {
     pub gpr: Option<[u64; GPR_WORDS]>,
     pub fpsimd: Option<Vec<u8>>,
+    /// The NT_ARM_SVE set as the kernel gave it (header included).
+    pub sve: Option<Vec<u8>>,
     /// data mask, instruction mask.
     pub pac_mask: Option<[u64; 2]>,
     pub tpidr: Option<u64>,
+}
+
+/// The NT_ARM_SVE register set (`struct user_sve_header`, then the
+/// registers), as the kernel's uapi ptrace.h lays it out.
+pub mod sve {
+    /// size (u32), max_size (u32), vl (u16), max_vl (u16), flags (u16), reserved.
+    pub const HEADER: usize = 16;
+    /// `flags`: the registers that follow are in the SVE layout (else a
+    /// `user_fpsimd_state`).
+    pub const REGS_SVE: u16 = 1;
+
+    pub fn vector_length(set: &[u8]) -> usize {
+        usize::from(u16::from_le_bytes([set[8], set[9]]))
+    }
+
+    pub fn flags(set: &[u8]) -> u16 {
+        u16::from_le_bytes([set[12], set[13]])
+    }
+
+    /// Quadwords in a vector of the set's length.
+    pub fn vq(set: &[u8]) -> usize {
+        vector_length(set) / 16
+    }
+
+    pub fn z_offset(vq: usize, n: usize) -> usize {
+        HEADER + n * vq * 16
+    }
+
+    pub fn p_offset(vq: usize, n: usize) -> usize {
+        HEADER + 32 * vq * 16 + n * vq * 2
+    }
+
+    pub fn ffr_offset(vq: usize) -> usize {
+        p_offset(vq, 16)
+    }
+
+    /// fpsr, then fpcr: after ffr, aligned to 16 bytes.
+    pub fn fpsr_offset(vq: usize) -> usize {
+        (ffr_offset(vq) + vq * 2).div_ceil(16) * 16
+    }
+
+    /// The whole set in the SVE layout, padded to 16 bytes.
+    pub fn sve_layout_size(vq: usize) -> usize {
+        (fpsr_offset(vq) + 8).div_ceil(16) * 16
+    }
+
+    /// The same registers in the SVE layout: from the FP/SIMD layout, each
+    /// V register becomes the low 128 bits of its Z register, the rest
+    /// (upper bits, predicates, ffr) zero, as the CPU has them after an
+    /// FP/SIMD instruction.
+    pub fn to_sve_layout(set: &[u8]) -> Vec<u8> {
+        if flags(set) & REGS_SVE != 0 {
+            return set.to_vec();
+        }
+        let vq = vq(set).max(1);
+        let size = sve_layout_size(vq);
+        let mut out = vec![0u8; size];
+        out[..HEADER].copy_from_slice(&set[..HEADER]);
+        out[0..4].copy_from_slice(&(size as u32).to_le_bytes());
+        out[12..14].copy_from_slice(&(flags(set) | REGS_SVE).to_le_bytes());
+        for n in 0..32 {
+            let from = HEADER + n * 16;
+            if let Some(v) = set.get(from..from + 16) {
+                out[z_offset(vq, n)..z_offset(vq, n) + 16].copy_from_slice(v);
+            }
+        }
+        // user_fpsimd_state: fpsr and fpcr after the 32 V registers.
+        if let Some(fp) = set.get(HEADER + 512..HEADER + 520) {
+            out[fpsr_offset(vq)..fpsr_offset(vq) + 8].copy_from_slice(fp);
+        }
+        out
+    }
 }
 
 /// Where one gdb register lives.
@@ -53,6 +129,12 @@ enum Location {
     /// One of the two pointer-authentication masks.
     PacMask(usize),
     Tpidr,
+    SveZ(usize),
+    SveP(usize),
+    SveFfr,
+    SveVg,
+    /// fpsr (0) or fpcr (1), in the SVE set.
+    SveFpControl(usize),
 }
 
 /// Which register set a location is in, to read only the one needed.
@@ -60,12 +142,20 @@ enum Location {
 pub enum RegisterSet {
     General,
     Fpsimd,
+    Sve,
     PacMask,
     Tls,
 }
 
-fn locate(name: &str) -> Option<Location> {
+fn locate(reg: &RegisterDesc) -> Option<Location> {
+    let name = reg.name;
+    // With SVE, fpsr and fpcr are read with the Z registers, from the
+    // same set: two views of the registers would each undo the other's
+    // writes.
+    let in_sve = reg.feature == rgdbserver_arch::aarch64::FEATURE_SVE;
     match name {
+        "fpsr" if in_sve => return Some(Location::SveFpControl(0)),
+        "fpcr" if in_sve => return Some(Location::SveFpControl(1)),
         "sp" => return Some(Location::Gpr(31)),
         "pc" => return Some(Location::Gpr(32)),
         "cpsr" => return Some(Location::Pstate),
@@ -84,6 +174,8 @@ fn locate(name: &str) -> Option<Location> {
         "pauth_dmask" => return Some(Location::PacMask(0)),
         "pauth_cmask" => return Some(Location::PacMask(1)),
         "tpidr" => return Some(Location::Tpidr),
+        "ffr" => return Some(Location::SveFfr),
+        "vg" => return Some(Location::SveVg),
         _ => {}
     }
     let (prefix, number) = name.split_at(1);
@@ -94,17 +186,24 @@ fn locate(name: &str) -> Option<Location> {
             offset: n * 16,
             len: 16,
         }),
+        ("z", 0..=31) => Some(Location::SveZ(n)),
+        ("p", 0..=15) => Some(Location::SveP(n)),
         _ => None,
     }
 }
 
 /// The register set a register of the description is kept in.
 pub fn set_of(reg: &RegisterDesc) -> Option<RegisterSet> {
-    Some(match locate(reg.name)? {
+    Some(match locate(reg)? {
         Location::Gpr(_) | Location::Pstate => RegisterSet::General,
         Location::Fpsimd { .. } => RegisterSet::Fpsimd,
         Location::PacMask(_) => RegisterSet::PacMask,
         Location::Tpidr => RegisterSet::Tls,
+        Location::SveZ(_)
+        | Location::SveP(_)
+        | Location::SveFfr
+        | Location::SveVg
+        | Location::SveFpControl(_) => RegisterSet::Sve,
     })
 }
 
@@ -112,7 +211,7 @@ pub fn set_of(reg: &RegisterDesc) -> Option<RegisterSet> {
 /// set not read (or not offered) reads as zeros.
 fn read_register(reg: &RegisterDesc, sets: &RegisterSets, out: &mut Vec<u8>) {
     let start = out.len();
-    match locate(reg.name) {
+    match locate(reg) {
         Some(Location::Gpr(i)) => {
             if let Some(gpr) = &sets.gpr {
                 out.extend_from_slice(&gpr[i].to_le_bytes());
@@ -142,10 +241,54 @@ fn read_register(reg: &RegisterDesc, sets: &RegisterSets, out: &mut Vec<u8>) {
                 out.extend_from_slice(&tpidr.to_le_bytes());
             }
         }
+        Some(
+            location @ (Location::SveZ(_)
+            | Location::SveP(_)
+            | Location::SveFfr
+            | Location::SveFpControl(_)),
+        ) => {
+            if let Some(set) = &sets.sve {
+                read_sve(location, set, out);
+            }
+        }
+        Some(Location::SveVg) => {
+            if let Some(set) = &sets.sve {
+                // vg: the vector length in 64-bit granules.
+                out.extend_from_slice(&(sve::vector_length(set) as u64 / 8).to_le_bytes());
+            }
+        }
         None => {}
     }
     // The description decides the size; a mismatch would shift the packet.
     out.resize(start + reg.size(), 0);
+}
+
+/// The bytes of a Z or P register or ffr: from the SVE layout as they are,
+/// from the FP/SIMD layout a V register (the low 128 bits of Z) and zeros.
+fn read_sve(location: Location, set: &[u8], out: &mut Vec<u8>) {
+    let vq = sve::vq(set);
+    let (offset, len) = match location {
+        Location::SveZ(n) => (sve::z_offset(vq, n), vq * 16),
+        Location::SveP(n) => (sve::p_offset(vq, n), vq * 2),
+        Location::SveFpControl(k) => (sve::fpsr_offset(vq) + 4 * k, 4),
+        _ => (sve::ffr_offset(vq), vq * 2),
+    };
+    if let (Location::SveFpControl(k), false) = (location, sve::flags(set) & sve::REGS_SVE != 0) {
+        // user_fpsimd_state: fpsr and fpcr after the 32 V registers.
+        let at = sve::HEADER + 512 + 4 * k;
+        if let Some(bytes) = set.get(at..at + 4) {
+            out.extend_from_slice(bytes);
+        }
+    } else if sve::flags(set) & sve::REGS_SVE != 0 {
+        if let Some(bytes) = set.get(offset..offset + len) {
+            out.extend_from_slice(bytes);
+        }
+    } else if let Location::SveZ(n) = location {
+        let at = sve::HEADER + n * 16;
+        if let Some(v) = set.get(at..at + 16) {
+            out.extend_from_slice(v);
+        }
+    }
 }
 
 /// Stores `bytes` (the register's `g` packet bytes) in the sets; returns
@@ -172,7 +315,7 @@ fn write_register(
     word[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
     let value = u64::from_le_bytes(word);
     let unread = || format!("{}: its register set was not read", reg.name);
-    match locate(reg.name) {
+    match locate(reg) {
         Some(Location::Gpr(i)) => {
             sets.gpr.as_mut().ok_or_else(unread)?[i] = value;
             Ok(Some(RegisterSet::General))
@@ -194,7 +337,29 @@ fn write_register(
             sets.tpidr = Some(value);
             Ok(Some(RegisterSet::Tls))
         }
-        Some(Location::PacMask(_)) => Err(format!("{} cannot be written", reg.name)),
+        Some(
+            location @ (Location::SveZ(_)
+            | Location::SveP(_)
+            | Location::SveFfr
+            | Location::SveFpControl(_)),
+        ) => {
+            let set = sets.sve.as_mut().ok_or_else(unread)?;
+            // A write needs the SVE layout (the FP/SIMD one has no room).
+            *set = sve::to_sve_layout(set);
+            let vq = sve::vq(set);
+            let offset = match location {
+                Location::SveZ(n) => sve::z_offset(vq, n),
+                Location::SveP(n) => sve::p_offset(vq, n),
+                Location::SveFpControl(k) => sve::fpsr_offset(vq) + 4 * k,
+                _ => sve::ffr_offset(vq),
+            };
+            let len = bytes.len().min(set.len().saturating_sub(offset));
+            set[offset..offset + len].copy_from_slice(&bytes[..len]);
+            Ok(Some(RegisterSet::Sve))
+        }
+        Some(Location::PacMask(_) | Location::SveVg) => {
+            Err(format!("{} cannot be written", reg.name))
+        }
         None => Err(format!("{}: no storage known for this register", reg.name)),
     }
 }
@@ -237,7 +402,7 @@ pub fn g_to_regs(
     }
     let mut changed = Vec::new();
     for reg in &desc.registers {
-        if set_of(reg) == Some(RegisterSet::PacMask) {
+        if matches!(reg.name, "pauth_dmask" | "pauth_cmask" | "vg") {
             continue;
         }
         let bytes = g
@@ -294,6 +459,7 @@ mod tests {
         RegisterSets {
             gpr: Some(gpr),
             fpsimd: Some((0..FPSIMD_LEN).map(|i| i as u8).collect()),
+            sve: None,
             pac_mask: Some([0x007f_0000_0000_0000, 0x007f_0000_0000_0000]),
             tpidr: Some(0xffff_8000_1234),
         }
@@ -301,9 +467,96 @@ mod tests {
 
     fn all() -> TargetDescription {
         target_description(Aarch64Features {
+            sve_vq: 0,
             pauth: true,
             tls: true,
         })
+    }
+
+    /// An NT_ARM_SVE set of `vq` quadwords in the FP/SIMD layout, V
+    /// register n filled with n.
+    fn sve_fpsimd_set(vq: usize) -> Vec<u8> {
+        let mut set = vec![0u8; sve::HEADER + FPSIMD_LEN];
+        set[8..10].copy_from_slice(&((vq * 16) as u16).to_le_bytes());
+        for n in 0..32 {
+            set[sve::HEADER + n * 16..sve::HEADER + n * 16 + 16].fill(n as u8);
+        }
+        set[sve::HEADER + 512..sve::HEADER + 516].copy_from_slice(&0x11u32.to_le_bytes());
+        set
+    }
+
+    #[test]
+    fn sve_registers_from_either_layout() {
+        let desc = target_description(Aarch64Features {
+            sve_vq: 4,
+            pauth: false,
+            tls: false,
+        });
+        let mut regs = sets();
+        regs.sve = Some(sve_fpsimd_set(4));
+        let z1 = desc.register_by_name("z1").map(|r| r.regnum).unwrap_or(0);
+        let mut out = Vec::new();
+        assert_eq!(register_to_bytes(&desc, z1, &regs, &mut out), Ok(()));
+        assert_eq!(out.len(), 64);
+        assert_eq!(&out[..16], &[1u8; 16]);
+        assert!(out[16..].iter().all(|&b| b == 0));
+        let vg = desc.register_by_name("vg").map(|r| r.regnum).unwrap_or(0);
+        assert_eq!(register_to_bytes(&desc, vg, &regs, &mut out), Ok(()));
+        assert_eq!(out, 8u64.to_le_bytes());
+        // A write turns the set into the SVE layout, the rest kept.
+        let p3 = desc.register_by_name("p3").map(|r| r.regnum).unwrap_or(0);
+        assert_eq!(
+            bytes_to_register(&desc, p3, &[0xaa; 8], &mut regs),
+            Ok(Some(RegisterSet::Sve))
+        );
+        let set = regs.sve.clone().unwrap_or_default();
+        assert_eq!(sve::flags(&set) & sve::REGS_SVE, sve::REGS_SVE);
+        assert_eq!(set.len(), sve::sve_layout_size(4));
+        assert_eq!(
+            u32::from_le_bytes(set[0..4].try_into().unwrap_or_default()) as usize,
+            set.len()
+        );
+        assert_eq!(
+            &set[sve::p_offset(4, 3)..sve::p_offset(4, 3) + 8],
+            &[0xaa; 8]
+        );
+        assert_eq!(
+            &set[sve::z_offset(4, 1)..sve::z_offset(4, 1) + 16],
+            &[1u8; 16]
+        );
+        assert_eq!(
+            &set[sve::fpsr_offset(4)..sve::fpsr_offset(4) + 4],
+            &0x11u32.to_le_bytes()
+        );
+        assert_eq!(register_to_bytes(&desc, p3, &regs, &mut out), Ok(()));
+        assert_eq!(out, [0xaa; 8]);
+        assert!(bytes_to_register(&desc, vg, &16u64.to_le_bytes(), &mut regs).is_err());
+        // fpsr comes from the same set, in either layout.
+        let fpsr = desc.register_by_name("fpsr").map(|r| r.regnum).unwrap_or(0);
+        assert_eq!(register_to_bytes(&desc, fpsr, &regs, &mut out), Ok(()));
+        assert_eq!(out, 0x11u32.to_le_bytes());
+        regs.sve = Some(sve_fpsimd_set(4));
+        assert_eq!(register_to_bytes(&desc, fpsr, &regs, &mut out), Ok(()));
+        assert_eq!(out, 0x11u32.to_le_bytes());
+        assert_eq!(
+            bytes_to_register(&desc, fpsr, &0x22u32.to_le_bytes(), &mut regs),
+            Ok(Some(RegisterSet::Sve))
+        );
+        assert_eq!(register_to_bytes(&desc, fpsr, &regs, &mut out), Ok(()));
+        assert_eq!(out, 0x22u32.to_le_bytes());
+    }
+
+    /// The uapi macros' values for vq 4 (512-bit vectors).
+    #[test]
+    fn sve_layout_offsets() {
+        assert_eq!(sve::z_offset(4, 0), 16);
+        assert_eq!(sve::p_offset(4, 0), 16 + 32 * 64);
+        assert_eq!(sve::ffr_offset(4), 16 + 32 * 64 + 16 * 8);
+        // ffr ends at 2200; fpsr is aligned up to 2208, fpcr ends at 2216.
+        assert_eq!(sve::fpsr_offset(4), 2208);
+        assert_eq!(sve::sve_layout_size(4), 2224);
+        // vq 1: ffr ends at 16 + 512 + 34 = 562, fpsr aligned up to 576.
+        assert_eq!(sve::fpsr_offset(1), 576);
     }
 
     #[test]

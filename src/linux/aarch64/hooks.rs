@@ -19,6 +19,10 @@ use crate::ptrace::{self, PtraceError, PtraceResult, Tid};
 const NT_PRSTATUS: u32 = 1;
 const NT_PRFPREG: u32 = 2;
 const NT_ARM_TLS: u32 = 0x401;
+const NT_ARM_SVE: u32 = 0x405;
+/// Room for the NT_ARM_SVE set of the longest vectors (2048 bits: about
+/// 9 KiB).
+const SVE_SET_MAX: usize = 16 * 1024;
 const NT_ARM_PAC_MASK: u32 = 0x406;
 
 /// `si_code` values of a SIGTRAP on arm64: a `BRK` reports TRAP_BRKPT with
@@ -45,13 +49,19 @@ impl ArchHooks for Aarch64 {
         arch::target_description(arch::Aarch64Features::default())
     }
 
-    /// pauth and tls when their register sets can be read.
+    /// sve (with the thread's vector length), pauth and tls when their
+    /// register sets can be read.
     fn describe(tid: Tid) -> Result<TargetDescription> {
         let mut gpr = [0u8; GPR_WORDS * 8];
         ptrace::regset(tid, NT_PRSTATUS, &mut gpr)
             .map_err(|e| anyhow!("PTRACE_GETREGSET(NT_PRSTATUS) on {tid}: {e}"))?;
         let mut probe = [0u8; 16];
+        let sve_vq = match ptrace::regset(tid, NT_ARM_SVE, &mut probe) {
+            Ok(len) if len >= super::sve::HEADER => super::sve::vq(&probe) as u32,
+            _ => 0,
+        };
         let features = arch::Aarch64Features {
+            sve_vq,
             pauth: ptrace::regset(tid, NT_ARM_PAC_MASK, &mut probe).is_ok(),
             tls: ptrace::regset(tid, NT_ARM_TLS, &mut probe).is_ok(),
         };
@@ -134,6 +144,18 @@ impl Aarch64Registers {
                     buf.resize(FPSIMD_LEN, 0);
                     self.sets.fpsimd = Some(buf);
                 }
+                RegisterSet::Sve if self.sets.sve.is_none() => {
+                    let mut buf = vec![0u8; SVE_SET_MAX];
+                    let len = ptrace::regset(tid, NT_ARM_SVE, &mut buf)?;
+                    buf.truncate(len);
+                    if buf.len() < super::sve::HEADER {
+                        return Err(PtraceError::Os {
+                            request: "PTRACE_GETREGSET(NT_ARM_SVE)",
+                            errno: libc::EIO,
+                        });
+                    }
+                    self.sets.sve = Some(buf);
+                }
                 RegisterSet::PacMask if self.sets.pac_mask.is_none() => {
                     let mut buf = [0u8; 16];
                     ptrace::regset(tid, NT_ARM_PAC_MASK, &mut buf)?;
@@ -162,10 +184,19 @@ impl Aarch64Registers {
                         write_gpr(tid, gpr)?;
                     }
                 }
+                // The FP/SIMD and SVE sets are two views of the same
+                // registers: after writing one, the other is read afresh.
                 RegisterSet::Fpsimd => {
                     if let Some(fpsimd) = &self.sets.fpsimd {
                         ptrace::set_regset(tid, NT_PRFPREG, fpsimd)?;
                     }
+                    self.sets.sve = None;
+                }
+                RegisterSet::Sve => {
+                    if let Some(sve) = &self.sets.sve {
+                        ptrace::set_regset(tid, NT_ARM_SVE, sve)?;
+                    }
+                    self.sets.fpsimd = None;
                 }
                 RegisterSet::Tls => {
                     if let Some(tpidr) = self.sets.tpidr {
