@@ -326,14 +326,18 @@ pub mod hwdebug {
             let size = (8 - offset).min(end - at);
             let mask = (((1u16 << size) - 1) << offset) as u8;
             pieces.push((block, mask));
-            at = block + 8;
+            // The top of the address space ends the range.
+            match block.checked_add(8) {
+                Some(next) => at = next,
+                None => break,
+            }
         }
         pieces
     }
 
     /// Does the piece (block, mask) cover the byte at `addr`?
     pub fn covers(block: u64, mask: u8, addr: u64) -> bool {
-        addr >= block && addr < block + 8 && mask & (1 << (addr - block)) != 0
+        addr >= block && addr - block < 8 && mask & (1 << (addr - block)) != 0
     }
 }
 
@@ -357,6 +361,9 @@ mod tests {
             vec![(0x1000, 0xc0), (0x1008, 0x03)]
         );
         assert_eq!(watch_pieces(0x1000, 1 << 32).len(), MAX_SLOTS + 1);
+        // The range ends at the top of the address space (saturated).
+        assert_eq!(watch_pieces(u64::MAX - 7, 8), vec![(u64::MAX - 7, 0x7f)]);
+        assert!(covers(u64::MAX - 7, 0x80, u64::MAX));
         assert!(covers(0x1000, 0xf0, 0x1005));
         assert!(!covers(0x1000, 0xf0, 0x1003));
         assert!(!covers(0x1000, 0xff, 0x1008));

@@ -45,7 +45,7 @@ rm -f "$LOGS"/*.log "$LOGS"/*.gdb "$LOGS/setup-failure" "$LOGS/harness-error"
 GDB_TIMEOUT=${AARCH64_GDB_TIMEOUT:-90}
 BOOT_TIMEOUT=${AARCH64_BOOT_TIMEOUT:-240}
 QEMU_CPU=${AARCH64_QEMU_CPU:-max}
-ALL_TESTS="breakpoints stepping registers threads watchpoints read_watch_and_hbreak catch_syscall catch_syscall_at_start signals attach job_control"
+ALL_TESTS="breakpoints stepping registers threads watchpoints read_watch_and_hbreak watch_slots catch_syscall catch_syscall_at_start signals attach job_control"
 TESTS=${AARCH64_TESTS:-$ALL_TESTS}
 
 # Test programs: name -> source (ours first, then the project's shared ones).
@@ -532,6 +532,21 @@ test_read_watch_and_hbreak() {
 		'^Hardware read watchpoint 2: shared' '^Value = 2$' \
 		'hit Breakpoint 3, writer \(' \
 		'^\[Inferior 1 \(process [0-9]+\) exited with code 011\]'
+}
+
+# More watchpoints than the CPU's slots: gdb inserts them at `continue`;
+# the ones beyond the slots the kernel found are refused then (never
+# accepted and silently left out), and gdb stops the command.
+test_watch_slots() {
+	local slots refused
+	gdb_session watch_slots watch 'break main' 'run' \
+		'watch a' 'watch b' 'watch c' 'watch d' 'watch e' 'watch shared' 'continue'
+	need 'You may have requested too many hardware breakpoints/watchpoints' \
+		"no refusal of the watchpoints beyond the CPU's slots" || return 1
+	slots=$(guest_sh "dmesg | sed -n 's/.*hw-breakpoint: found \([0-9]*\) breakpoint and \([0-9]*\) watchpoint.*/\2/p'")
+	[ -n "$slots" ] || { REASON="the guest kernel did not say how many watchpoint slots it found"; return 1; }
+	refused=$(count '^Could not insert hardware watchpoint [0-9]+\.')
+	same "$refused" "$((6 - slots))" "watchpoints refused of 6 with $slots slots"
 }
 
 # catch_syscall_checks: the transcript of a `catch syscall write` session on

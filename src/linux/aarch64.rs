@@ -17,7 +17,7 @@
 #[cfg(target_arch = "aarch64")]
 mod hooks;
 #[cfg(target_arch = "aarch64")]
-mod hw_debug;
+pub mod hw_debug;
 
 #[cfg(target_arch = "aarch64")]
 pub use hooks::Aarch64;

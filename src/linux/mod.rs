@@ -68,6 +68,10 @@ pub trait ArchHooks {
     /// relative to the thread pointer (its TCB layout for this CPU).
     fn dtv_offset_from_tp(desc: &TargetDescription) -> u64;
 
+    /// glibc's `pthread_t` of a thread, from its thread pointer, where the
+    /// one gives the other (gdb's thread handle); None where it does not.
+    fn thread_handle(desc: &TargetDescription, thread_pointer: u64) -> Option<u64>;
+
     /// The siginfo gdb reads as `$_siginfo`, in the program's own layout,
     /// from the kernel's native one (a 32-bit program gets the 32-bit one).
     fn siginfo_to_gdb(desc: &TargetDescription, native: &[u8]) -> Vec<u8>;

@@ -75,10 +75,10 @@ enum Location {
     /// eflags and the segment selectors: gdb shows 32 bits of a 64-bit field.
     Gpr32(Gpr),
     /// An i386 register kept in a 64-bit field (eax in rax, eip in rip):
-    /// 32 bits shown, the whole field written, zero-extended, or
-    /// sign-extended for eax and orig_eax, as gdbserver writes them (a
-    /// negative eax or orig_eax is how the kernel tells a syscall to
-    /// restart or not).
+    /// 32 bits shown, the whole field written zero-extended, eax
+    /// sign-extended, as gdbserver writes them (a negative eax is an error
+    /// return the kernel's syscall restart looks at; it reads orig_eax as
+    /// an int either way).
     Compat32 {
         gpr: Gpr,
         signed: bool,
@@ -124,7 +124,7 @@ fn locate(name: &str, layout: &XsaveLayout) -> Option<Location> {
     let compat = |gpr, signed| Some(Location::Compat32 { gpr, signed });
     match name {
         "eax" => return compat(Gpr::rax, true),
-        "orig_eax" => return compat(Gpr::orig_rax, true),
+        "orig_eax" => return compat(Gpr::orig_rax, false),
         "ecx" => return compat(Gpr::rcx, false),
         "edx" => return compat(Gpr::rdx, false),
         "ebx" => return compat(Gpr::rbx, false),

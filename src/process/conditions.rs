@@ -183,7 +183,7 @@ impl Process {
     /// breakpoint back.
     fn step_off_breakpoint(&mut self, tid: Tid, bp: u64) -> Result<()> {
         self.memory
-            .remove_breakpoint(&mut self.breakpoints, bp)
+            .remove_breakpoint(&mut self.breakpoints, bp, false)
             .with_context(|| format!("cannot lift the breakpoint at {bp:#x}"))?;
         let stepped = self.single_step_from(tid, bp);
         if self.exit.is_none() {
@@ -238,6 +238,7 @@ impl Process {
         thread.invalidate_caches();
         thread.stop_signal = None;
         thread.state = RunState::Running;
+        self.restore_lingering_breakpoints();
         match ptrace::step(tid, signal) {
             // Its exit status is on its way.
             Ok(()) | Err(PtraceError::Gone) => Ok(()),

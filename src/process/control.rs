@@ -61,6 +61,7 @@ impl Process {
             Ok(()) | Err(PtraceError::Gone) => {}
             Err(e) => log::warn!("debug registers of {tid}: {e}"),
         }
+        self.restore_lingering_breakpoints();
         let thread = self.thread_mut(tid)?;
         let deferred = std::mem::take(&mut thread.deferred_signal);
         let signal = if signal != 0 { signal } else { deferred };
@@ -109,6 +110,7 @@ impl Process {
     /// delivery stop comes before it runs any instruction of its own) and
     /// return that stop, unhandled; None when the thread is gone.
     pub(super) fn run_to_next_stop(&mut self, tid: Tid) -> Result<Option<WaitEvent>> {
+        self.restore_lingering_breakpoints();
         match ptrace::cont(tid, 0) {
             Ok(()) => {}
             Err(PtraceError::Gone) => return Ok(None),

@@ -216,6 +216,9 @@ impl Process {
                 let is_vfork = kind == PtraceEvent::Vfork;
                 self.new_children.push((child, is_vfork));
                 if self.report_forks {
+                    if is_vfork {
+                        self.vforks_in_flight += 1;
+                    }
                     self.thread_mut(tid)?.pending = Some(if is_vfork {
                         StopEvent::Vfork { child }
                     } else {
@@ -229,6 +232,7 @@ impl Process {
             WaitEvent::Event(PtraceEvent::VforkDone) if self.report_forks => {
                 // The vfork child exec'd or exited: gdb puts its breakpoints
                 // back into the (no longer shared) memory of the parent.
+                self.vforks_in_flight = self.vforks_in_flight.saturating_sub(1);
                 self.thread_mut(tid)?.pending = Some(StopEvent::VforkDone);
                 Ok(())
             }
@@ -321,9 +325,29 @@ impl Process {
         matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), bytes), Ok(n) if n == insn.len() && bytes != insn)
     }
 
+    /// What raised a SIGTRAP. A thread that was continued (not stepped)
+    /// and stopped just past one of our breakpoint instructions executed
+    /// it: no other trap leaves the PC there (an instruction that ends
+    /// where the breakpoint's begins is the breakpoint itself), so the
+    /// siginfo read is spared on the hottest stop. With debug registers
+    /// in use the kernel's word is asked, as always for steps.
+    fn trap_cause_of(&mut self, tid: Tid, pc: u64) -> Result<TrapCause> {
+        let continued = matches!(
+            self.thread_mut(tid)?.last_action,
+            Some(ResumeAction::Continue { .. })
+        );
+        if continued
+            && self.debug_registers_empty()
+            && self.has_breakpoint(pc.wrapping_sub(PC_AFTER_BREAKPOINT))
+        {
+            return Ok(TrapCause::Breakpoint);
+        }
+        Ok(trap_cause(ptrace::siginfo(tid)?.si_code))
+    }
+
     fn classify_trap(&mut self, tid: Tid) -> Result<()> {
-        let cause = trap_cause(ptrace::siginfo(tid)?.si_code);
         let pc = self.pc(tid)?;
+        let cause = self.trap_cause_of(tid, pc)?;
         let thread = self.thread_mut(tid)?;
         let stepping = thread.is_stepping();
         let last = thread.last_action;
@@ -429,8 +453,10 @@ impl Process {
             .or_else(|| self.threads.remove(&tid))
             .unwrap_or_else(|| Thread::new(pid, RunState::Stopped));
         leader.tid = pid;
-        // Its name file belonged to the old tid.
+        // Its name file belonged to the old tid; its pthread_t to the old
+        // program.
         leader.comm = None;
+        leader.handle = None;
         leader.state = RunState::Stopped;
         leader.invalidate_caches();
         self.threads.clear();

@@ -6,6 +6,14 @@
 //! FOLL_FORCE for ptracers). Invariant: what gdb reads never shows an inserted
 //! breakpoint byte, and what gdb writes over one updates the saved original so
 //! removing the breakpoint restores gdb's bytes.
+//!
+//! gdb removes every breakpoint at each stop and inserts them all again
+//! before it resumes (z0 ... Z0 ... vCont). A breakpoint removed while the
+//! whole process is stopped therefore lingers: its instruction stays in
+//! memory, hidden like an inserted one, until the process next runs; a Z0
+//! at the same address takes it back at no cost. Only what is still
+//! removed when a thread is about to run is written back
+//! (`restore_lingering`), so a hit costs no memory access for the pair.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -18,6 +26,8 @@ use crate::ptrace::Pid;
 #[derive(Debug, Default, Clone)]
 pub struct Breakpoints {
     inserted: BTreeMap<u64, Vec<u8>>,
+    /// Removed by gdb, still in memory until the process runs.
+    lingering: BTreeMap<u64, Vec<u8>>,
 }
 
 /// At most this many software breakpoints per process (about 30 MB of
@@ -34,22 +44,36 @@ impl Breakpoints {
         self.inserted.keys().copied().collect()
     }
 
-    /// (address, original bytes) of every inserted breakpoint.
+    /// (address, original bytes) of every breakpoint instruction in
+    /// memory, lingering ones included.
     pub fn originals(&self) -> Vec<(u64, Vec<u8>)> {
-        self.inserted.iter().map(|(a, o)| (*a, o.clone())).collect()
+        self.inserted
+            .iter()
+            .chain(&self.lingering)
+            .map(|(a, o)| (*a, o.clone()))
+            .collect()
     }
 
     pub fn clear(&mut self) {
         self.inserted.clear();
+        self.lingering.clear();
     }
 
-    /// Breakpoints overlapping [addr, addr+len), with their original bytes.
+    /// Breakpoint instructions overlapping [addr, addr+len), lingering ones
+    /// included, with their original bytes.
     fn overlapping(&mut self, addr: u64, len: usize) -> impl Iterator<Item = (&u64, &mut Vec<u8>)> {
         let end = addr.saturating_add(len as u64);
         // A breakpoint starting up to 15 bytes before `addr` may still overlap.
+        let range = addr.saturating_sub(15)..end;
         self.inserted
-            .range_mut(addr.saturating_sub(15)..end)
+            .range_mut(range.clone())
+            .chain(self.lingering.range_mut(range))
             .filter(move |(bp, orig)| bp.saturating_add(orig.len() as u64) > addr)
+    }
+
+    /// Has gdb removed breakpoints whose instruction is still in memory?
+    pub fn any_lingering(&self) -> bool {
+        !self.lingering.is_empty()
     }
 }
 
@@ -147,6 +171,11 @@ impl Memory {
         addr: u64,
         insn: &[u8],
     ) -> io::Result<()> {
+        if let Some(orig) = bps.lingering.remove(&addr) {
+            // Removed and inserted again within one stop: still in memory.
+            bps.inserted.insert(addr, orig);
+            return Ok(());
+        }
         if bps.contains(addr) {
             // Still ours, unless the code under it was replaced: a library
             // unloaded (gdb forgets its breakpoints without removing them)
@@ -179,8 +208,19 @@ impl Memory {
         Ok(())
     }
 
-    pub fn remove_breakpoint(&self, bps: &mut Breakpoints, addr: u64) -> io::Result<bool> {
+    /// gdb's z0. `linger`: every thread is stopped, so the instruction
+    /// may stay in memory until one runs (see the module comment).
+    pub fn remove_breakpoint(
+        &self,
+        bps: &mut Breakpoints,
+        addr: u64,
+        linger: bool,
+    ) -> io::Result<bool> {
         match bps.inserted.remove(&addr) {
+            Some(orig) if linger => {
+                bps.lingering.insert(addr, orig);
+                Ok(true)
+            }
             Some(orig) => {
                 self.write_raw(addr, &orig)?;
                 Ok(true)
@@ -189,13 +229,98 @@ impl Memory {
         }
     }
 
+    /// Before a thread runs: write back what lingering breakpoints hide.
+    pub fn restore_lingering(&self, bps: &mut Breakpoints) {
+        for (addr, orig) in std::mem::take(&mut bps.lingering) {
+            if let Err(e) = self.write_raw(addr, &orig) {
+                log::warn!("cannot remove breakpoint at {addr:#x}: {e}");
+            }
+        }
+    }
+
     /// Put every original byte back (detach).
     pub fn remove_all_breakpoints(&self, bps: &mut Breakpoints) {
+        self.restore_lingering(bps);
         for addr in bps.addresses() {
-            if let Err(e) = self.remove_breakpoint(bps, addr) {
+            if let Err(e) = self.remove_breakpoint(bps, addr, false) {
                 log::warn!("cannot remove breakpoint at {addr:#x}: {e}");
             }
         }
         bps.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our own memory through /proc/self/mem stands in for a tracee's.
+    fn own_memory() -> Memory {
+        match Memory::open(Pid::new(std::process::id() as i32)) {
+            Ok(memory) => memory,
+            Err(e) => panic!("open our own /proc/PID/mem: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_breakpoint_removed_while_stopped_lingers_until_restored() {
+        let memory = own_memory();
+        let code = Box::new([0x90u8; 16]);
+        let addr = code.as_ptr() as u64 + 4;
+        let insn = [0xcc];
+        let mut bps = Breakpoints::default();
+        let raw = |memory: &Memory| {
+            let mut byte = [0u8];
+            memory
+                .read_raw(addr, &mut byte)
+                .map(|_| byte[0])
+                .unwrap_or(0)
+        };
+        let shown = |memory: &Memory, bps: &mut Breakpoints| {
+            let mut byte = [0u8];
+            memory
+                .read(bps, addr, &mut byte)
+                .map(|_| byte[0])
+                .unwrap_or(0)
+        };
+        assert!(memory.insert_breakpoint(&mut bps, addr, &insn).is_ok());
+        assert_eq!(raw(&memory), 0xcc);
+        assert!(matches!(
+            memory.remove_breakpoint(&mut bps, addr, true),
+            Ok(true)
+        ));
+        // Still in memory, hidden from gdb, not a breakpoint any more.
+        assert_eq!(raw(&memory), 0xcc);
+        assert_eq!(shown(&memory, &mut bps), 0x90);
+        assert!(!bps.contains(addr));
+        assert!(bps.any_lingering());
+        // gdb writes over it: the saved byte takes the write.
+        assert!(memory.write(&mut bps, addr, &[0x91], &insn).is_ok());
+        assert_eq!(raw(&memory), 0xcc);
+        assert_eq!(shown(&memory, &mut bps), 0x91);
+        // Inserted again: taken back, no write needed.
+        assert!(memory.insert_breakpoint(&mut bps, addr, &insn).is_ok());
+        assert!(bps.contains(addr) && !bps.any_lingering());
+        // Removed for good, then the process runs: the byte is back.
+        assert!(matches!(
+            memory.remove_breakpoint(&mut bps, addr, true),
+            Ok(true)
+        ));
+        memory.restore_lingering(&mut bps);
+        assert_eq!(raw(&memory), 0x91);
+        assert!(!bps.any_lingering());
+        // SAFETY: reads a byte of the live buffer; volatile, since it was
+        // changed behind the compiler's back.
+        assert_eq!(
+            unsafe { std::ptr::read_volatile(code.as_ptr().add(4)) },
+            0x91
+        );
+        // Removed while threads run: written back at once.
+        assert!(memory.insert_breakpoint(&mut bps, addr, &insn).is_ok());
+        assert!(matches!(
+            memory.remove_breakpoint(&mut bps, addr, false),
+            Ok(true)
+        ));
+        assert_eq!(raw(&memory), 0x91);
     }
 }

@@ -103,6 +103,10 @@ pub struct Process {
     /// Target-side conditions of software breakpoints, by address: a hit
     /// is reported only when one of them holds.
     conditions: BTreeMap<(BreakpointType, u64), Vec<crate::agent_expr::AgentExpr>>,
+    /// vfork children held for gdb that still share this memory: removed
+    /// breakpoints must leave it at once (the child may run while this
+    /// process stays stopped).
+    vforks_in_flight: u32,
 }
 
 impl Process {
@@ -156,6 +160,7 @@ impl Process {
             pass_signals: [false; 256],
             catch_syscalls: None,
             conditions: BTreeMap::new(),
+            vforks_in_flight: 0,
             debug_registers: Default::default(),
             report_forks: false,
             report_thread_exits: false,
@@ -229,7 +234,11 @@ impl Process {
                 // glibc's pthread_t is the thread pointer, which a thread
                 // sets once: read while it is stopped, kept from then on.
                 if thread.handle.is_none() && thread.state == RunState::Stopped {
-                    thread.handle = thread.regs.thread_pointer(desc, thread.tid).ok();
+                    thread.handle = thread
+                        .regs
+                        .thread_pointer(desc, thread.tid)
+                        .ok()
+                        .and_then(|tp| Native::thread_handle(desc, tp));
                 }
                 if thread.comm.is_none() {
                     thread.comm =
@@ -317,9 +326,23 @@ impl Process {
             .insert_breakpoint(&mut self.breakpoints, addr, registers::BREAKPOINT_INSN)
     }
 
+    /// gdb's z0. While every thread is stopped, the instruction lingers
+    /// in memory until one runs: gdb removes and re-inserts every
+    /// breakpoint at each stop, and the pair then costs nothing.
     pub fn remove_breakpoint(&mut self, addr: u64) -> std::io::Result<bool> {
         self.conditions.remove(&(BreakpointType::Software, addr));
-        self.memory.remove_breakpoint(&mut self.breakpoints, addr)
+        let linger = self.vforks_in_flight == 0
+            && self.threads.values().all(|t| t.state == RunState::Stopped);
+        self.memory
+            .remove_breakpoint(&mut self.breakpoints, addr, linger)
+    }
+
+    /// Before any thread of the process runs: the breakpoints gdb removed
+    /// leave memory.
+    pub(super) fn restore_lingering_breakpoints(&mut self) {
+        if self.breakpoints.any_lingering() {
+            self.memory.restore_lingering(&mut self.breakpoints);
+        }
     }
 
     pub(crate) fn breakpoint_originals(&self) -> Vec<(u64, Vec<u8>)> {

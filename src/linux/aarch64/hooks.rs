@@ -60,6 +60,9 @@ impl ArchHooks for Aarch64 {
             Ok(len) if len >= super::sve::HEADER => super::sve::vq(&probe) as u32,
             _ => 0,
         };
+        if let Err(e) = super::hw_debug::probe_capacity(tid) {
+            log::debug!("hardware debug slots of {tid}: {e}");
+        }
         let features = arch::Aarch64Features {
             sve_vq,
             pauth: ptrace::regset(tid, NT_ARM_PAC_MASK, &mut probe).is_ok(),
@@ -81,6 +84,13 @@ impl ArchHooks for Aarch64 {
     /// pointer.
     fn dtv_offset_from_tp(_desc: &TargetDescription) -> u64 {
         0
+    }
+
+    /// glibc's aarch64 TCB sits after the `struct pthread`, whose size
+    /// depends on the glibc build: no handle, as gdbserver without
+    /// libthread_db gives none.
+    fn thread_handle(_desc: &TargetDescription, _thread_pointer: u64) -> Option<u64> {
+        None
     }
 
     fn siginfo_to_gdb(_desc: &TargetDescription, native: &[u8]) -> Vec<u8> {
@@ -132,7 +142,19 @@ impl Aarch64Registers {
 
     /// Reads the sets the description has that are not cached yet.
     fn fill(&mut self, desc: &TargetDescription, tid: Tid) -> PtraceResult<()> {
-        for set in super::sets_of(desc) {
+        self.fill_sets(&super::sets_of(desc), tid)
+    }
+
+    /// Reads the set one register is kept in, unless cached.
+    fn fill_for(&mut self, desc: &TargetDescription, regnum: usize, tid: Tid) -> PtraceResult<()> {
+        match desc.register(regnum).and_then(super::set_of) {
+            Some(set) => self.fill_sets(&[set], tid),
+            None => Ok(()),
+        }
+    }
+
+    fn fill_sets(&mut self, sets: &[RegisterSet], tid: Tid) -> PtraceResult<()> {
+        for &set in sets {
             match set {
                 RegisterSet::General => {
                     self.gpr(tid)?;
@@ -261,7 +283,7 @@ impl ThreadRegisters for Aarch64Registers {
         regnum: usize,
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        self.fill(desc, tid)?;
+        self.fill_for(desc, regnum, tid)?;
         super::register_to_bytes(desc, regnum, &self.sets, out).map_err(|e| anyhow!(e))
     }
 
@@ -272,7 +294,7 @@ impl ThreadRegisters for Aarch64Registers {
         regnum: usize,
         bytes: &[u8],
     ) -> Result<()> {
-        self.fill(desc, tid)?;
+        self.fill_for(desc, regnum, tid)?;
         let changed = super::bytes_to_register(desc, regnum, bytes, &mut self.sets)
             .map_err(|e| anyhow!(e))?;
         Ok(self.store(tid, changed.as_slice())?)

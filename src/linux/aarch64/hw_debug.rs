@@ -42,23 +42,27 @@ pub struct HwDebugRegisters {
 /// How many breakpoint and watchpoint slots this CPU has, once asked.
 static CAPACITY: OnceLock<(usize, usize)> = OnceLock::new();
 
-/// Asks the kernel (once, of the first thread that needs it; the same on
-/// every core).
-fn capacity(tid: Tid) -> (usize, usize) {
-    *CAPACITY.get_or_init(|| {
-        let count = |note| {
-            let mut buf = [0u8; HEADER];
-            match ptrace::regset(tid, note, &mut buf) {
-                Ok(_) => slot_count(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])),
-                Err(_) => 0,
-            }
-        };
-        (count(NT_ARM_HW_BREAK), count(NT_ARM_HW_WATCH))
-    })
+/// Asks the kernel (the same count on every core), unless known: when a
+/// program is described, so that a Z packet beyond the CPU's slots is
+/// refused, as gdbserver refuses it. A failed read (the thread gone) is
+/// not kept.
+pub fn probe_capacity(tid: Tid) -> PtraceResult<(usize, usize)> {
+    if let Some(&known) = CAPACITY.get() {
+        return Ok(known);
+    }
+    let count = |note| -> PtraceResult<usize> {
+        let mut buf = [0u8; HEADER];
+        ptrace::regset(tid, note, &mut buf)?;
+        Ok(slot_count(u32::from_le_bytes([
+            buf[0], buf[1], buf[2], buf[3],
+        ])))
+    };
+    let capacity = (count(NT_ARM_HW_BREAK)?, count(NT_ARM_HW_WATCH)?);
+    Ok(*CAPACITY.get_or_init(|| capacity))
 }
 
-/// Slots a request may take before the CPU's count is known: the
-/// architecture allows at most 16; `apply` fails if the CPU has fewer.
+/// Slots a request may take: the CPU's, once known (a program is always
+/// described before gdb can ask), else the architecture's most.
 fn limit(kind: HwKind) -> usize {
     match CAPACITY.get() {
         Some(&(breaks, watches)) => match kind {
@@ -128,7 +132,7 @@ impl HwDebug for HwDebugRegisters {
     /// Both sets, each with every slot the CPU has (unused ones zeroed,
     /// which disables them).
     fn apply(&self, tid: Tid) -> PtraceResult<()> {
-        let (breaks, watches) = capacity(tid);
+        let (breaks, watches) = probe_capacity(tid)?;
         write_slots(tid, NT_ARM_HW_BREAK, &self.breakpoints, breaks)?;
         write_slots(tid, NT_ARM_HW_WATCH, &self.watchpoints, watches)
     }
@@ -152,17 +156,18 @@ impl HwDebug for HwDebugRegisters {
 }
 
 fn write_slots(tid: Tid, note: u32, slots: &[Slot], count: usize) -> PtraceResult<()> {
+    if slots.len() > count {
+        // Never silently drop one: gdb was told it is in place.
+        return Err(ptrace::PtraceError::Os {
+            request: "PTRACE_SETREGSET(NT_ARM_HW_*)",
+            errno: libc::ENOSPC,
+        });
+    }
     if count == 0 {
-        return match slots.is_empty() {
-            true => Ok(()),
-            false => Err(ptrace::PtraceError::Os {
-                request: "PTRACE_SETREGSET(NT_ARM_HW_*)",
-                errno: libc::ENOSPC,
-            }),
-        };
+        return Ok(());
     }
     let mut buf = vec![0u8; HEADER + count * SLOT_SIZE];
-    for (i, slot) in slots.iter().take(count).enumerate() {
+    for (i, slot) in slots.iter().enumerate() {
         let at = HEADER + i * SLOT_SIZE;
         buf[at..at + 8].copy_from_slice(&slot.addr.to_le_bytes());
         buf[at + 8..at + 12].copy_from_slice(&control(slot.kind, slot.byte_select).to_le_bytes());

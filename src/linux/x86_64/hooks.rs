@@ -72,6 +72,12 @@ impl ArchHooks for X86_64 {
         desc.address_size as u64
     }
 
+    /// The TCB is the `struct pthread` on x86 (both widths). 0: before
+    /// the dynamic linker set the thread's TLS up.
+    fn thread_handle(_desc: &TargetDescription, thread_pointer: u64) -> Option<u64> {
+        Some(thread_pointer).filter(|&tp| tp != 0)
+    }
+
     fn siginfo_to_gdb(desc: &TargetDescription, native: &[u8]) -> Vec<u8> {
         match is_i386(desc) {
             true => super::siginfo32::to_compat(native),

@@ -58,6 +58,15 @@ const FAULT: &[Field] = &[
     (16, 8, Width::Pointer),
     (24, 12, Width::Pointer),
 ];
+/// A perf event's trap (SIGTRAP, TRAP_PERF): si_addr, then si_perf_data
+/// (an unsigned long), si_perf_type and si_perf_flags, after the padding
+/// that aligns the fault union to a pointer.
+const PERF: &[Field] = &[
+    (0, 0, Width::Pointer),
+    (8, 4, Width::Pointer),
+    (16, 8, Width::Int),
+    (20, 12, Width::Int),
+];
 /// si_band (a long), si_fd.
 const POLL: &[Field] = &[(0, 0, Width::Long), (8, 4, Width::Int)];
 /// _call_addr, _syscall, _arch.
@@ -68,6 +77,7 @@ const SYS: &[Field] = &[
 ];
 
 const SI_USER: i32 = 0;
+const TRAP_PERF: i32 = 6;
 const SI_KERNEL: i32 = 0x80;
 const SI_TIMER: i32 = -2;
 const SI_SIGIO: i32 = -5;
@@ -77,6 +87,9 @@ const NSIGPOLL: i32 = 6;
 
 /// The live member of the union, as the kernel decides it.
 fn layout(signo: i32, code: i32) -> &'static [Field] {
+    if signo == libc::SIGTRAP && code == TRAP_PERF {
+        return PERF;
+    }
     if code > SI_USER && code < SI_KERNEL {
         let own = match signo {
             libc::SIGILL => Some((11, FAULT)),
@@ -270,5 +283,6 @@ mod tests {
         assert!(std::ptr::eq(layout(libc::SIGALRM, SI_TIMER), TIMER));
         assert!(std::ptr::eq(layout(libc::SIGIO, SI_SIGIO), POLL));
         assert!(std::ptr::eq(layout(libc::SIGSEGV, 11), KILL));
+        assert!(std::ptr::eq(layout(libc::SIGTRAP, TRAP_PERF), PERF));
     }
 }
