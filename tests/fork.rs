@@ -78,3 +78,31 @@ fn catch_vfork_stops_at_the_vfork_and_breakpoints_survive_it() {
     ));
     assert_eq!(read_result(&result), "child=0 parent=2\n");
 }
+
+/// The vfork child runs in its parent's memory while the parent stays
+/// stopped at the vfork: a breakpoint gdb removes then (here on execve,
+/// which the child calls) must leave that memory at once, not linger
+/// until the parent runs, or the child may die of its SIGTRAP (whether it
+/// reaches execve before gdb resumes the parent is a race, so this checks
+/// the outcome, not the ordering).
+#[test]
+fn a_vfork_child_runs_clear_of_the_breakpoints_gdb_removed() {
+    let dir = TempDir::new("vforkbp");
+    let (server, result) = launch(&dir, "vfork");
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        "break execve",
+        "catch vfork",
+        "continue",
+        "continue",
+    ]);
+    gdb.assert_contains("Catchpoint 3 (vforked process ");
+    gdb.assert_contains("[Detaching after vfork from child process ");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    // /bin/true's status, not a death by SIGTRAP.
+    assert_eq!(read_result(&result), "child=0 parent=2\n");
+}
