@@ -49,6 +49,12 @@ mkdir "$work/bin"
 for src in "$here"/programs/*.c; do
   timeout 120 cc -O0 -g -pthread -o "$work/bin/$(basename "$src" .c)" "$src" -ldl
 done
+# The 32-bit rows: the same programs built with -m32, where the 32-bit libc
+# is installed (Debian: gcc-12-multilib); without it those rows say n/a.
+for name in hits loop; do
+  timeout 120 cc -m32 -O0 -g -o "$work/bin/$name-m32" "$here/programs/$name.c" 2>/dev/null ||
+    echo "run.sh: no 32-bit build of $name (the 32-bit rows will be n/a)" >&2
+done
 # The libraries the `libs` workload loads, one source built 50 times.
 mkdir "$work/bin/libbench"
 for i in $(seq 0 49); do

@@ -77,6 +77,11 @@ def metrics(stdio_read_mib):
         Metric("step.stepi_cpu", "  server CPU per step", "us/step", False, None),
         Metric("step.next", "next %d over a loop" % NEXTS, "us/line", False, ("ratio", 1.0)),
         Metric("step.next_cpu", "  server CPU per line", "us/line", False, None),
+        Metric("hits32.per_hit", "32-bit program: breakpoint hit (%d)" % HITS, "us/hit", False,
+               None),
+        Metric("hits32.cpu", "  server CPU per hit", "us/hit", False, None),
+        Metric("step32.stepi", "32-bit program: stepi %d" % STEPIS, "us/step", False, None),
+        Metric("step32.stepi_cpu", "  server CPU per step", "us/step", False, None),
     ] + _memory_metrics("tcp", MEM_TCP_MIB, 1.0) + _memory_metrics("stdio", stdio_read_mib, 5.0)
         + _threads_metrics(100, None, None)
         + _threads_metrics(1000, ("ratio", 0.7), ("ratio", 0.5)) + [
@@ -326,14 +331,25 @@ def startup(via):
     return run
 
 
-def breakpoint_hits(ctx, server):
+def _breakpoint_hits(ctx, server, program, prefix):
     script = ctx.script("hits", BREAKPOINT_HITS)
-    s = sessions.tcp(server, [ctx.bins["hits"], str(HITS)], script, ctx.out("hits"), 90)
+    s = sessions.tcp(server, [ctx.bins[program], str(HITS)], script, ctx.out(program), 90)
     _exited(s)
     if s.hits.get("hits", {}).get(2) != HITS:
         s.fail("breakpoint hit count %s, expected %d" % (s.hits.get("hits"), HITS))
-    return {"hits.per_hit": s.seconds("hits0", "hits1") / HITS * 1e6,
-            "hits.cpu": s.cpu_seconds("hits0", "hits1") / HITS * 1e6}
+    return {prefix + "per_hit": s.seconds("hits0", "hits1") / HITS * 1e6,
+            prefix + "cpu": s.cpu_seconds("hits0", "hits1") / HITS * 1e6}
+
+
+def breakpoint_hits(ctx, server):
+    return _breakpoint_hits(ctx, server, "hits", "hits.")
+
+
+def breakpoint_hits_m32(ctx, server):
+    """The same, a 32-bit build (n/a where none could be made)."""
+    if not os.path.exists(ctx.bins["hits-m32"]):
+        return {}
+    return _breakpoint_hits(ctx, server, "hits-m32", "hits32.")
 
 
 def conditional_hits(ctx, server):
@@ -346,11 +362,25 @@ def conditional_hits(ctx, server):
             "cond.cpu": s.cpu_seconds("cond0", "cond1") / HITS * 1e6}
 
 
-def stepping(ctx, server):
+def _stepping_session(ctx, server, program):
     script = ctx.script("stepping", STEPPING)
-    s = sessions.tcp(server, [ctx.bins["loop"]], script, ctx.out("stepping"), 120)
+    s = sessions.tcp(server, [ctx.bins[program]], script, ctx.out(program), 120)
     if int(s.value("i")) <= 0:
         s.fail("not inside the loop after stepping (i = %s)" % s.value("i"))
+    return s
+
+
+def stepping_m32(ctx, server):
+    """stepi in a 32-bit build (n/a where none could be made)."""
+    if not os.path.exists(ctx.bins["loop-m32"]):
+        return {}
+    s = _stepping_session(ctx, server, "loop-m32")
+    return {"step32.stepi": s.seconds("stepi0", "stepi1") / STEPIS * 1e6,
+            "step32.stepi_cpu": s.cpu_seconds("stepi0", "stepi1") / STEPIS * 1e6}
+
+
+def stepping(ctx, server):
+    s = _stepping_session(ctx, server, "loop")
     return {"step.stepi": s.seconds("stepi0", "stepi1") / STEPIS * 1e6,
             "step.stepi_cpu": s.cpu_seconds("stepi0", "stepi1") / STEPIS * 1e6,
             "step.next": s.seconds("stepi1", "next1") / NEXTS * 1e6,
@@ -501,6 +531,8 @@ WORKLOADS = [
     ("breakpoint-hits", breakpoint_hits, "hits."),
     ("conditional-hits", conditional_hits, "cond."),
     ("stepping", stepping, "step."),
+    ("breakpoint-hits-m32", breakpoint_hits_m32, "hits32."),
+    ("stepping-m32", stepping_m32, "step32."),
     ("memory-tcp", memory("tcp"), "mem.tcp."),
     ("memory-stdio", memory("stdio"), "mem.stdio."),
     ("threads-100", threads(100), "thr100."),
