@@ -126,19 +126,26 @@ def render(args, ctx, rounds, samples, failures, anomalies, found, wall, load_be
     ]
     pk_h, pk_rows = report.count_rows(found, "packets")
     sc_h, sc_rows = report.count_rows(found, "syscalls")
+    ir_h, ir_rows = report.count_rows(found, "instructions", total=False)
+    ir_note = ("server instructions (valgrind --tool=callgrind, the server's user space "
+               "alone), per event, from %d events minus a run with none"
+               % counts.COUNT_HITS)
     counts_note = ("breakpoint hit, per hit, from %d hits minus a 0-hit run "
                    "(remotelogfile: packets gdb sent; strace -f -c -p: server syscalls)"
                    % counts.COUNT_HITS)
     text = "\n".join(about + ["", report.text_table(header, rows), "", counts_note,
                               report.text_table(pk_h, pk_rows), "",
-                              report.text_table(sc_h, sc_rows), "", cpu_line, "",
+                              report.text_table(sc_h, sc_rows), "", ir_note,
+                              report.text_table(ir_h, ir_rows), "", cpu_line, "",
                               "anomalies:"] + ["- " + a for a in anomalies or ["none"]])
     print(text)
     md = "\n".join(["# rgdbserver vs GNU gdbserver", ""] + ["- " + a for a in about] + [
         "", "## Results", "", report.md_table(header, rows), "",
         "## Packets and system calls per breakpoint hit", "", counts_note + ".", "",
         "Packets gdb sent:", "", report.md_table(pk_h, pk_rows), "",
-        "Server system calls:", "", report.md_table(sc_h, sc_rows), "", cpu_line + ".", "",
+        "Server system calls:", "", report.md_table(sc_h, sc_rows), "",
+        "Server instructions: " + ir_note + ".", "", report.md_table(ir_h, ir_rows), "",
+        cpu_line + ".", "",
         "## Anomalies", ""] + ["- " + a.replace("|", "\\|") for a in anomalies or ["none"]])
     with open(args.out, "w") as f:
         f.write(md + "\n")

@@ -1,16 +1,19 @@
-"""counts.py: the numbers of the breakpoint-hit workload that machine noise
-cannot move: remote-protocol packets gdb sends per hit, and server system
-calls per hit.
+"""counts.py: the numbers that machine noise cannot move: remote-protocol
+packets gdb sends per breakpoint hit, server system calls per hit, and the
+server's own instructions per hit and per `stepi` (valgrind's callgrind).
 
-Method: the hit workload runs twice per server, with N hits and with 0 hits,
-under `strace -f -c -p SERVERPID` (attached once the server listens) and with
-gdb's `set remotelogfile`. Per hit = (count with N - count with 0) / N, so
-session start-up and exit cancel out exactly. These runs are slowed by strace
-and logging and are never timed.
+Method: each workload runs twice per server, with N events and with 0, under
+`strace -f -c -p SERVERPID` (attached once the server listens) and with gdb's
+`set remotelogfile`, or with the server under `valgrind --tool=callgrind`
+(user-space instructions of the server alone; the program it starts is not
+followed). Per event = (count with N - count with 0) / N, so session
+start-up and exit cancel out exactly. These runs are slowed by strace,
+logging and valgrind and are never timed.
 """
 import collections
 import os
 import re
+import shutil
 import subprocess
 
 import procs
@@ -19,7 +22,17 @@ import workloads
 from sessions import Failed
 
 COUNT_HITS = 1000
+COUNT_STEPS = 1000
 ATTACHED = re.compile(r"attached")
+COLLECTED = re.compile(r"==\d+== Collected : (\d+)")
+CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+
+STEPI_ONLY = """\
+break work
+continue
+stepi %d
+kill
+"""
 
 
 def packet_kind(body):
@@ -90,8 +103,33 @@ def _one_run(ctx, server, hits, tag):
     return count_packets(log), count_syscalls(summary)
 
 
+def _instructions(ctx, server, program, args, script, tag):
+    """The server's instructions over one session under callgrind."""
+    path = ctx.script("cg-" + tag, script)
+    s = sessions.tcp(server, [ctx.bins[program], *args], path, ctx.out("callgrind"), 600,
+                     wrapper=CALLGRIND, listen_timeout=120)
+    m = COLLECTED.search(s.server_log)
+    if not m:
+        raise Failed("callgrind gave no instruction count", detail=s.server_log[-400:])
+    return int(m.group(1))
+
+
+def instructions(ctx, server, tag):
+    """{'per breakpoint hit': Ir, 'per stepi': Ir} for one server; {} without
+    valgrind."""
+    if shutil.which("valgrind") is None:
+        return {}
+    hits = [_instructions(ctx, server, "hits", [str(n)], workloads.BREAKPOINT_HITS,
+                          "%s-hits%d" % (tag, n)) for n in (COUNT_HITS, 0)]
+    steps = [_instructions(ctx, server, "loop", [], STEPI_ONLY % n, "%s-stepi%d" % (tag, n))
+             for n in (COUNT_STEPS, 0)]
+    return {"per breakpoint hit": (hits[0] - hits[1]) / COUNT_HITS,
+            "per stepi": (steps[0] - steps[1]) / COUNT_STEPS}
+
+
 def measure(ctx, server, tag):
-    """{'packets': {kind: per hit}, 'syscalls': {name: per hit}} for one server."""
+    """{'packets': {kind: per hit}, 'syscalls': {name: per hit},
+    'instructions': {event: per event}} for one server."""
     p_n, s_n = _one_run(ctx, server, COUNT_HITS, tag)
     p_0, s_0 = _one_run(ctx, server, 0, tag)
 
@@ -100,4 +138,5 @@ def measure(ctx, server, tag):
         diff = {k: (with_hits[k] - without[k]) / COUNT_HITS for k in names}
         return {k: v for k, v in diff.items() if abs(v) >= 0.005}
 
-    return {"packets": per_hit(p_n, p_0), "syscalls": per_hit(s_n, s_0)}
+    return {"packets": per_hit(p_n, p_0), "syscalls": per_hit(s_n, s_0),
+            "instructions": instructions(ctx, server, tag)}

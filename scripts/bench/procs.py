@@ -130,10 +130,10 @@ class LineWatcher:
 
 
 class Server:
-    """A server started as `SERVER --once [extra] 127.0.0.1:0 ARGS...`."""
+    """A server started as `[WRAPPER...] SERVER --once [extra] 127.0.0.1:0 ARGS...`."""
 
-    def __init__(self, server, args, extra=(), timeout=20):
-        argv = [server, "--once", *extra, "127.0.0.1:0", *args]
+    def __init__(self, server, args, extra=(), timeout=20, wrapper=()):
+        argv = [*wrapper, server, "--once", *extra, "127.0.0.1:0", *args]
         self.start = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -63,14 +63,17 @@ def result_rows(metrics, samples, failures):
     return header, rows
 
 
-def count_rows(counts, what):
-    """Per-hit packet or syscall counts, both servers side by side."""
+def count_rows(counts, what, total=True):
+    """Per-event counts (packets, system calls, instructions), both servers
+    side by side, with a total row unless the rows are different events."""
     names = sorted({k for s in SERVERS for k in counts.get(s, {}).get(what, {})},
                    key=lambda k: -max(counts.get(s, {}).get(what, {}).get(k, 0) for s in SERVERS))
     rows = []
     for name in names:
         rows.append([name] + [num(counts.get(s, {}).get(what, {}).get(name, 0))
                               if s in counts else "n/a" for s in SERVERS])
+    if not total:
+        return ["per event", *SERVERS], rows
     totals = ["total"] + [num(sum(counts[s][what].values())) if s in counts else "n/a"
                           for s in SERVERS]
     return ["per hit", *SERVERS], rows + [totals]

@@ -21,14 +21,17 @@ for tool in gdb cc cargo python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
 done
 [ -x "$gdbserver" ] || { echo "run.sh: no GNU gdbserver at $gdbserver" >&2; exit 1; }
-# strace counts the servers' system calls; install it where we may.
-if ! command -v strace >/dev/null; then
+# strace counts the servers' system calls, valgrind (callgrind) their
+# instructions; install them where we may (without valgrind that table is
+# empty).
+for tool in strace valgrind; do
+  command -v "$tool" >/dev/null && continue
   if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q strace >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q strace >/dev/null; }
-  else
+    apt-get install -y -q "$tool" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$tool" >/dev/null; }
+  elif [ "$tool" = strace ]; then
     echo "run.sh: strace is required (apt-get install strace)" >&2; exit 1
   fi
-fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rgdb-bench.XXXXXX")
 if [ "${BENCH_KEEP:-0}" = 1 ]; then

@@ -126,12 +126,13 @@ def _check_run(run, timeout):
 
 
 def tcp(server, prog_argv, script, out_path, timeout, extra=(), keep=(), gdb_prog=None,
-        pre=(), before_gdb=None):
+        pre=(), before_gdb=None, wrapper=(), listen_timeout=20):
     """Start the server on 127.0.0.1:0, run gdb against it, wait for the server
     to exit. Session.total runs from the server's start to its exit. gdb loads
     `gdb_prog` (default: the program the server starts). `before_gdb(pid)` runs
-    once the server listens, before gdb starts (e.g. to attach strace)."""
-    srv = procs.Server(server, prog_argv, extra)
+    once the server listens, before gdb starts (e.g. to attach strace);
+    `wrapper` runs the server under another program (valgrind)."""
+    srv = procs.Server(server, prog_argv, extra, listen_timeout, wrapper)
     try:
         if srv.port is None:
             raise Failed("server did not listen", unsupported=True,
@@ -143,8 +144,8 @@ def tcp(server, prog_argv, script, out_path, timeout, extra=(), keep=(), gdb_pro
         run = procs.run_gdb(gdb_argv(gdb_prog or prog_argv[0], connect, script, pre), env,
                             timeout, out_path)
         _check_run(run, timeout)
-        if not srv.wait(10):
-            raise Failed("server still running 10 s after gdb exited (killed)")
+        if not srv.wait(10 if not wrapper else 60):
+            raise Failed("server still running after gdb exited (killed)")
         _note_alarms(server, srv.stderr.text())
         return Session(run.output, time.monotonic() - srv.start, srv.stderr.text())
     finally:
