@@ -195,14 +195,7 @@ fn threads_are_listed_with_names_and_handles() {
         gdb.assert_contains(&format!("\"worker-{n}\""));
     }
     assert_eq!(gdb.count(" in park ("), 3, "{}", gdb.text);
-    let field = |tag: &str| -> String {
-        gdb.text
-            .lines()
-            .find_map(|l| l.strip_prefix(tag))
-            .unwrap_or_else(|| panic!("no {tag}:\n{}", gdb.text))
-            .trim()
-            .to_string()
-    };
+    let field = |tag: &str| gdb.field(tag);
     // A 32-bit pthread_t: four bytes, the thread's own pthread_self().
     let handle = rsp::decode_hex(&field("HANDLE ")).expect("hex handle");
     let handle = u32::from_le_bytes(handle.try_into().expect("4 bytes"));

@@ -538,14 +538,7 @@ fn each_thread_has_its_pthread_handle() {
         "python print('CURRENT %d' % gdb.selected_thread().num)",
         "kill",
     ]);
-    let field = |tag: &str| -> String {
-        gdb.text
-            .lines()
-            .find_map(|l| l.strip_prefix(tag))
-            .unwrap_or_else(|| panic!("no {tag}:\n{}", gdb.text))
-            .trim()
-            .to_string()
-    };
+    let field = |tag: &str| gdb.field(tag);
     let handle = rsp::decode_hex(&field("HANDLE ")).expect("hex handle");
     let handle = u64::from_le_bytes(handle.try_into().expect("8 bytes"));
     // The handle is the thread's pthread_t: its thread pointer.

@@ -54,6 +54,19 @@ impl RegisterDesc {
     pub fn size(&self) -> usize {
         (self.bitsize as usize).div_ceil(8)
     }
+
+    /// A value for this register (`P`, a slice of `G`) must be its full size.
+    pub fn check_size(&self, bytes: &[u8]) -> Result<(), String> {
+        match bytes.len() == self.size() {
+            true => Ok(()),
+            false => Err(format!(
+                "{}: {} bytes given, {} expected",
+                self.name,
+                bytes.len(),
+                self.size()
+            )),
+        }
+    }
 }
 
 /// A complete target description: the XML gdb reads and the layout it implies.

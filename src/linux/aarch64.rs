@@ -263,16 +263,21 @@ fn read_register(reg: &RegisterDesc, sets: &RegisterSets, out: &mut Vec<u8>) {
     out.resize(start + reg.size(), 0);
 }
 
-/// The bytes of a Z or P register or ffr: from the SVE layout as they are,
-/// from the FP/SIMD layout a V register (the low 128 bits of Z) and zeros.
-fn read_sve(location: Location, set: &[u8], out: &mut Vec<u8>) {
-    let vq = sve::vq(set);
-    let (offset, len) = match location {
+/// Where a Z or P register, ffr, fpsr or fpcr sits in the SVE layout of
+/// vectors of `vq` quadwords, and its size.
+fn sve_slot(location: Location, vq: usize) -> (usize, usize) {
+    match location {
         Location::SveZ(n) => (sve::z_offset(vq, n), vq * 16),
         Location::SveP(n) => (sve::p_offset(vq, n), vq * 2),
         Location::SveFpControl(k) => (sve::fpsr_offset(vq) + 4 * k, 4),
         _ => (sve::ffr_offset(vq), vq * 2),
-    };
+    }
+}
+
+/// The bytes of a Z or P register or ffr: from the SVE layout as they are,
+/// from the FP/SIMD layout a V register (the low 128 bits of Z) and zeros.
+fn read_sve(location: Location, set: &[u8], out: &mut Vec<u8>) {
+    let (offset, len) = sve_slot(location, sve::vq(set));
     if let (Location::SveFpControl(k), false) = (location, sve::flags(set) & sve::REGS_SVE != 0) {
         // user_fpsimd_state: fpsr and fpcr after the 32 V registers.
         let at = sve::HEADER + 512 + 4 * k;
@@ -298,14 +303,7 @@ fn write_register(
     bytes: &[u8],
     sets: &mut RegisterSets,
 ) -> Result<Option<RegisterSet>, String> {
-    if bytes.len() != reg.size() {
-        return Err(format!(
-            "{}: {} bytes given, {} expected",
-            reg.name,
-            bytes.len(),
-            reg.size()
-        ));
-    }
+    reg.check_size(bytes)?;
     let mut current = Vec::with_capacity(bytes.len());
     read_register(reg, sets, &mut current);
     if current == bytes {
@@ -346,13 +344,7 @@ fn write_register(
             let set = sets.sve.as_mut().ok_or_else(unread)?;
             // A write needs the SVE layout (the FP/SIMD one has no room).
             *set = sve::to_sve_layout(set);
-            let vq = sve::vq(set);
-            let offset = match location {
-                Location::SveZ(n) => sve::z_offset(vq, n),
-                Location::SveP(n) => sve::p_offset(vq, n),
-                Location::SveFpControl(k) => sve::fpsr_offset(vq) + 4 * k,
-                _ => sve::ffr_offset(vq),
-            };
+            let (offset, _) = sve_slot(location, sve::vq(set));
             let len = bytes.len().min(set.len().saturating_sub(offset));
             set[offset..offset + len].copy_from_slice(&bytes[..len]);
             Ok(Some(RegisterSet::Sve))

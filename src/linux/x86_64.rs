@@ -287,14 +287,7 @@ fn write_register(
     gpr: &mut user_regs_struct,
     xstate: &mut [u8],
 ) -> Result<(), String> {
-    if bytes.len() != reg.size() {
-        return Err(format!(
-            "{}: {} bytes given, {} expected",
-            reg.name,
-            bytes.len(),
-            reg.size()
-        ));
-    }
+    reg.check_size(bytes)?;
     let mut current = Vec::with_capacity(bytes.len());
     read_register(reg, layout, gpr, xstate, &mut current);
     if current == bytes {

@@ -45,6 +45,16 @@ impl GdbOutput {
         );
     }
 
+    /// The rest of the first line that starts with `tag`, trimmed (what a
+    /// `python print('TAG ' + ...)` printed).
+    #[track_caller]
+    pub fn field(&self, tag: &str) -> String {
+        match self.text.lines().find_map(|l| l.strip_prefix(tag)) {
+            Some(rest) => rest.trim().to_string(),
+            None => panic!("no {tag}:\n{}", self.text),
+        }
+    }
+
     /// Number of occurrences of `needle`.
     pub fn count(&self, needle: &str) -> usize {
         self.text.matches(needle).count()
