@@ -174,7 +174,7 @@ def main():
         f.write(os.urandom(64 << 20))
     bins = {n: os.path.join(args.bins, n)
             for n in ("hits", "loop", "bigbuf", "threads", "syscalls", "forks", "idle", "libs",
-                      "hits-m32", "loop-m32")}
+                      "tls", "hits-m32", "loop-m32")}
     ctx = workloads.Ctx(args.tmp, bins, blob, stdio_mib)
     servers = [("gdbserver", args.gdbserver), ("rgdbserver", args.rgdbserver)]
 

@@ -26,6 +26,7 @@ MEM_TCP_MIB = 64
 CONTINUES = {100: 20, 1000: 10}
 FORKS = 200
 LIBS = 50
+TLS_THREADS = 100
 
 
 def _startup_metrics(via):
@@ -94,6 +95,10 @@ def metrics(stdio_read_mib):
     ] + _forks_metrics("on") + _forks_metrics("off") + [
         Metric("libs.load", "dlopen %d libraries, one by one" % LIBS, "ms", False, None),
         Metric("libs.cpu", "  server CPU (schedstat)", "ms", False, None),
+        Metric("tls.var", "%d threads: thread apply all print a __thread variable"
+               % TLS_THREADS, "ms", False, None),
+        Metric("tls.errno", "%d threads: thread apply all print errno" % TLS_THREADS, "ms",
+               False, None),
     ] + [
         Metric("idle.rss", "server RSS stopped at main", "kB", False, ("ratio", 1.5)),
         Metric("idle.sleep_cpu", "server CPU, program sleeps 3 s", "ms", False, ("abs", 30)),
@@ -195,6 +200,19 @@ while $k < {k}
 end
 bench-mark cont1
 bench-hits cont
+kill
+"""
+
+# Every thread's own copy of a __thread variable and of errno: one
+# qGetTLSAddr (and a thread switch) per thread and variable.
+TLS_READS = """\
+break all_parked
+continue
+bench-mark tls0
+thread apply all print tls_value
+bench-mark tls1
+thread apply all print *(int *) &errno
+bench-mark tls2
 kill
 """
 
@@ -427,6 +445,19 @@ def threads(n):
     return run
 
 
+def tls_reads(ctx, server):
+    script = ctx.script("tls", TLS_READS)
+    s = sessions.tcp(server, [ctx.bins["tls"], str(TLS_THREADS)], script, ctx.out("tls"), 60)
+    # Each worker prints its own value (1..N, and 1000..1000+N-1 for errno).
+    values = set(re.findall(r"^\$\d+ = (-?\d+)$", s.output, re.M))
+    want = {str(i) for i in range(1, TLS_THREADS + 1)}
+    want |= {str(1000 + i) for i in range(TLS_THREADS)}
+    if not want <= values:
+        s.fail("%d of the threads' TLS values missing" % len(want - values))
+    return {"tls.var": s.seconds("tls0", "tls1") * 1e3,
+            "tls.errno": s.seconds("tls1", "tls2") * 1e3}
+
+
 def attach(ctx, server):
     target = procs.Helper([ctx.bins["threads"], "1000", "pause"], r"^ready$")
     try:
@@ -542,5 +573,6 @@ WORKLOADS = [
     ("forks-detach-on", forks("on"), "forks.on."),
     ("forks-detach-off", forks("off"), "forks.off."),
     ("libraries-50", libraries, "libs."),
+    ("tls-100", tls_reads, "tls."),
     ("idle", idle, "idle."),
 ]
