@@ -267,7 +267,8 @@ mod tests {
         let memory = own_memory();
         let code = Box::new([0x90u8; 16]);
         let addr = code.as_ptr() as u64 + 4;
-        let insn = [0xcc];
+        // Any bytes do: the table hides whatever instruction it wrote.
+        let insn = [0xab];
         let mut bps = Breakpoints::default();
         let raw = |memory: &Memory| {
             let mut byte = [0u8];
@@ -284,19 +285,19 @@ mod tests {
                 .unwrap_or(0)
         };
         assert!(memory.insert_breakpoint(&mut bps, addr, &insn).is_ok());
-        assert_eq!(raw(&memory), 0xcc);
+        assert_eq!(raw(&memory), 0xab);
         assert!(matches!(
             memory.remove_breakpoint(&mut bps, addr, true),
             Ok(true)
         ));
         // Still in memory, hidden from gdb, not a breakpoint any more.
-        assert_eq!(raw(&memory), 0xcc);
+        assert_eq!(raw(&memory), 0xab);
         assert_eq!(shown(&memory, &mut bps), 0x90);
         assert!(!bps.contains(addr));
         assert!(bps.any_lingering());
         // gdb writes over it: the saved byte takes the write.
         assert!(memory.write(&mut bps, addr, &[0x91], &insn).is_ok());
-        assert_eq!(raw(&memory), 0xcc);
+        assert_eq!(raw(&memory), 0xab);
         assert_eq!(shown(&memory, &mut bps), 0x91);
         // Inserted again: taken back, no write needed.
         assert!(memory.insert_breakpoint(&mut bps, addr, &insn).is_ok());
