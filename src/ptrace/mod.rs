@@ -325,31 +325,36 @@ pub fn thread_area(tid: Tid, entry: u32) -> PtraceResult<u32> {
 }
 
 /// PTRACE_GETREGS: the general registers in the tracer's own layout
-/// (`user_regs_struct` of x86_64 for every tracee, a 32-bit one included,
-/// where PTRACE_GETREGSET would answer in the tracee's layout).
+/// (PTRACE_GETREGSET would answer a tracee of another mode, a 32-bit x86
+/// program, in that mode's layout). The architecture names the structure.
+///
+/// # Safety
+/// `T` must be the kernel's general-register structure for this request
+/// (the kernel writes exactly its size into `regs`), plain old data.
 #[cfg(target_arch = "x86_64")]
-pub fn get_regs(tid: Tid) -> PtraceResult<libc::user_regs_struct> {
-    // SAFETY: user_regs_struct is plain old data; all-zero is a valid value.
-    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+pub unsafe fn get_regs<T>(tid: Tid, regs: &mut T) -> PtraceResult<()> {
     request(
         "PTRACE_GETREGS",
         libc::PTRACE_GETREGS,
         tid,
         0,
-        &mut regs as *mut _ as usize,
-    )?;
-    Ok(regs)
+        regs as *mut T as usize,
+    )
+    .map(drop)
 }
 
 /// PTRACE_SETREGS: the counterpart of [`get_regs`].
+///
+/// # Safety
+/// As for [`get_regs`]: the kernel reads the structure's size from `regs`.
 #[cfg(target_arch = "x86_64")]
-pub fn set_regs(tid: Tid, regs: &libc::user_regs_struct) -> PtraceResult<()> {
+pub unsafe fn set_regs<T>(tid: Tid, regs: &T) -> PtraceResult<()> {
     request(
         "PTRACE_SETREGS",
         libc::PTRACE_SETREGS,
         tid,
         0,
-        regs as *const _ as usize,
+        regs as *const T as usize,
     )
     .map(drop)
 }

@@ -154,11 +154,16 @@ impl X86Registers {
 /// mode: PTRACE_GETREGS, since PTRACE_GETREGSET(NT_PRSTATUS) answers a
 /// 32-bit program in its own, shorter layout.
 fn read_gpr(tid: Tid) -> PtraceResult<user_regs_struct> {
-    ptrace::get_regs(tid)
+    // SAFETY: user_regs_struct is plain old data; all-zero is a valid value.
+    let mut gpr: user_regs_struct = unsafe { std::mem::zeroed() };
+    // SAFETY: user_regs_struct is what PTRACE_GETREGS writes on x86_64.
+    unsafe { ptrace::get_regs(tid, &mut gpr)? };
+    Ok(gpr)
 }
 
 fn write_gpr(tid: Tid, gpr: &user_regs_struct) -> PtraceResult<()> {
-    ptrace::set_regs(tid, gpr)
+    // SAFETY: user_regs_struct is what PTRACE_SETREGS reads on x86_64.
+    unsafe { ptrace::set_regs(tid, gpr) }
 }
 
 impl ThreadRegisters for X86Registers {
