@@ -11,6 +11,7 @@ pub mod framing;
 pub mod hex;
 pub mod legacy_resume;
 pub mod qxfer;
+pub mod receive_buffer;
 pub mod stop_reply;
 pub mod stub;
 pub mod thread_id;

@@ -16,11 +16,16 @@ use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 
 use super::framing::frame;
+use super::receive_buffer::ReceiveBuffer;
 use crate::gdbstub_glue::DebugTarget;
 use crate::ptrace::Tid;
 
 /// Largest packet we accept (and announce as PacketSize).
 pub const PACKET_SIZE: usize = 0x20000;
+
+/// A packet or reply longer than this leaves gdbstub's receive buffer
+/// dirty enough to be worth a rebuild.
+const LONG_PACKET: usize = 512;
 
 /// gdbstub's connection: an in-memory outbox the packet layer drains.
 #[derive(Clone, Default)]
@@ -62,8 +67,14 @@ pub enum StubState {
 }
 
 pub struct StubDriver {
+    /// Declared before `buffer`: it borrows it, so it must drop first.
     machine: Option<Machine>,
+    buffer: ReceiveBuffer,
     outbox: Outbox,
+    /// gdbstub left bytes in its receive buffer that slow the parsing of
+    /// every later packet (see [`ReceiveBuffer`]): a long packet, or a long
+    /// reply it built in the buffer (host I/O, qXfer).
+    buffer_dirty: bool,
     /// Packets that recreate the negotiated state after a rebuild.
     pub multiprocess: bool,
     pub current_thread: Option<String>,
@@ -73,7 +84,9 @@ impl StubDriver {
     pub fn new(target: &mut DebugTarget) -> Result<StubDriver> {
         let mut driver = StubDriver {
             machine: None,
+            buffer: ReceiveBuffer::new(PACKET_SIZE),
             outbox: Outbox::default(),
+            buffer_dirty: false,
             multiprocess: false,
             current_thread: None,
         };
@@ -94,8 +107,13 @@ impl StubDriver {
     }
 
     fn restore(&mut self, target: &mut DebugTarget) -> Result<()> {
+        // The old machine lets go of the buffer before it is lent again.
+        self.machine = None;
+        // SAFETY: no machine holds the buffer now, and `self.buffer` is
+        // dropped after `self.machine` (field order).
+        let buffer = unsafe { self.buffer.lend() };
         let stub: GdbStub<'static, DebugTarget, Outbox> = GdbStub::builder(self.outbox.clone())
-            .packet_buffer_size(PACKET_SIZE)
+            .with_packet_buffer(buffer)
             .build()
             .map_err(|e| anyhow!("gdbstub: {e:?}"))?;
         self.machine = Some(
@@ -122,6 +140,7 @@ impl StubDriver {
     fn feed_raw(&mut self, target: &mut DebugTarget, payload: &[u8]) -> Result<()> {
         let mut bytes = Vec::with_capacity(payload.len() + 4);
         frame(payload, &mut bytes);
+        self.buffer.note_written(bytes.len());
         let mut machine = self
             .machine
             .take()
@@ -144,8 +163,20 @@ impl StubDriver {
     /// Hand one packet to gdbstub; returns the frames it wrote. A packet that
     /// gdbstub cannot take gets `E01` and the state machine is rebuilt.
     pub fn feed(&mut self, target: &mut DebugTarget, payload: &[u8]) -> Result<Vec<u8>> {
+        if self.buffer_dirty && self.state() == StubState::Idle {
+            // A new machine on the refilled buffer: a few short synthetic
+            // packets, against a scan of the old bytes on every packet.
+            self.rebuild(target)?;
+            self.buffer_dirty = false;
+        }
         match self.feed_raw(target, payload) {
-            Ok(()) => Ok(self.outbox.take()),
+            Ok(()) => {
+                let reply = self.outbox.take();
+                // gdbstub builds qXfer and host I/O replies in the buffer.
+                self.buffer.note_written(reply.len());
+                self.buffer_dirty |= payload.len().max(reply.len()) > LONG_PACKET;
+                Ok(reply)
+            }
             Err(e) => {
                 log::warn!(
                     "packet {:?} rejected: {e}",
@@ -177,6 +208,11 @@ impl StubDriver {
         target: &mut DebugTarget,
         reason: MultiThreadStopReason<u64>,
     ) -> Result<()> {
+        // gdbstub makes the stopped thread its current one; a rebuild must
+        // restore that one, not the last `Hg`.
+        if let MultiThreadStopReason::SignalWithThread { tid, .. } = reason {
+            self.current_thread = Some(format!("{tid:x}"));
+        }
         let machine = self
             .machine
             .take()
