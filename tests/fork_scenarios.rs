@@ -135,6 +135,53 @@ fn forks_while_another_thread_hits_a_breakpoint_lose_no_hit() {
 }
 
 #[test]
+fn each_child_exit_leaves_its_parent_stopped_where_gdb_can_read_it() {
+    // gdb switches to the parent after every child's exit report and reads
+    // its registers. The parent had its SIGCHLD pending then (and, after
+    // the last child, its own exit close behind): it must still be stopped,
+    // not run on to its exit while the child's exit was being reported
+    // (gdb failed with "Could not read registers; remote failure reply
+    // 'E01'", most often on a loaded machine).
+    let dir = TempDir::new("forkserial");
+    let (server, result) = launch(&dir, &["serial", "30"]);
+    let each_exit = script(
+        &dir,
+        "each.gdb",
+        &[
+            "inferior 1",
+            "while $_inferior_thread_count > 0",
+            "  continue",
+            "  inferior 1",
+            "  if $_inferior_thread_count > 0",
+            "    printf \"parent pc ok %d\\n\", $pc != 0",
+            "  end",
+            "end",
+        ],
+    );
+    let gdb = server.gdb(&[
+        "set detach-on-fork off",
+        "set schedule-multiple on",
+        "break main",
+        "continue",
+        "delete",
+        &each_exit,
+    ]);
+    gdb.assert_lacks("Could not read registers");
+    let children = new_inferior_pids(&gdb);
+    assert_eq!(children.len(), 30, "{}", gdb.text);
+    assert_eq!(gdb.count(") exited with code 050]"), 30, "{}", gdb.text);
+    // The parent was readable after each of its children's exits.
+    assert!(gdb.count("parent pc ok 1") >= 30, "{}", gdb.text);
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+    assert_eq!(read_result(&result), "children=1200\n");
+    server.assert_exits("after every process exited");
+    assert_all_gone(&children);
+}
+
+#[test]
 fn a_child_that_execs_is_followed_into_the_new_program() {
     let dir = TempDir::new("forkexec");
     let basic = program("basic");

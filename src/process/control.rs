@@ -331,6 +331,25 @@ impl Process {
         }
     }
 
+    /// All-stop: like `next_event(false)`, but a status of another process
+    /// ends this drain (Nothing) once it is deferred. That status may be
+    /// gdb's event (a fork child's exit); taking more of ours would let
+    /// this process run on meanwhile (pass a signal, leave its exit stop,
+    /// even exit), and gdb would find it gone when it switches to it. The
+    /// session drains again while a deferred status waits.
+    fn next_event_before_others(&self) -> std::io::Result<Waited> {
+        if let Some((tid, event)) = wait::take_deferred_matching(|tid| self.owns(tid)) {
+            return Ok(Waited::Event(tid, event));
+        }
+        match wait::from_kernel(false)? {
+            Waited::Event(tid, event) if !self.owns(tid) => {
+                wait::defer(tid, event);
+                Ok(Waited::Nothing)
+            }
+            other => Ok(other),
+        }
+    }
+
     fn quiescent(&self) -> bool {
         // No thread left but no exit yet: the leader's final status (it
         // left early as a zombie) is still to come.
@@ -341,7 +360,11 @@ impl Process {
 
     fn drain(&mut self, until: Drain) -> Result<()> {
         loop {
-            match self.next_event(false).context("waitpid")? {
+            let waited = match until {
+                Drain::UntilReport => self.next_event_before_others(),
+                _ => self.next_event(false),
+            };
+            match waited.context("waitpid")? {
                 Waited::Event(tid, event) => {
                     self.handle_wait(tid, event)?;
                     let done = match until {

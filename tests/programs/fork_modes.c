@@ -11,6 +11,9 @@
  *                forks 5 children one after the other (each exits with
  *                child_work(0) = 40 at once); the parent writes
  *                "hits=N children=SUM".
+ *   serial N     forks N children one after the other, reaping each
+ *                (child_work(0) = 40) before the next, and exits at once
+ *                after the last; the parent writes "children=SUM".
  *   exec PROG [ARG...]   the child execs PROG ARGS; the parent writes
  *                "child=STATUS" once it is gone.
  * A child killed by a signal counts as -SIGNAL. The result is written with
@@ -115,6 +118,15 @@ int main(int argc, char **argv)
 		}
 		pthread_join(t, NULL);
 		snprintf(line, sizeof line, "hits=%d children=%d\n", hits, sum);
+	} else if (strcmp(mode, "serial") == 0 && argc > 3) {
+		int n = atoi(argv[3]), sum = 0;
+		for (int i = 0; i < n; i++) {
+			pid_t pid = fork();
+			if (pid == 0)
+				_exit(child_work(0));
+			sum += status_of(pid);
+		}
+		snprintf(line, sizeof line, "children=%d\n", sum);
 	} else if (strcmp(mode, "exec") == 0 && argc > 3) {
 		pid_t pid = fork();
 		if (pid == 0) {
