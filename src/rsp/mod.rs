@@ -74,6 +74,12 @@ pub enum Owned {
     /// `m ADDR,LEN`: answered here, on the hot path of every memory read
     /// (gdbstub would encode it a byte at a time).
     ReadMemory { addr: u64, len: usize },
+    /// `g`: every register of gdb's current thread (gdbstub would encode
+    /// the reply a byte at a time through its writer: `info threads` sends
+    /// one per thread).
+    ReadRegisters,
+    /// `pN`: one register by gdb's number (None: not hex).
+    ReadRegister(Option<usize>),
     /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
     WriteMemory { addr: u64, data: Vec<u8> },
     /// `Z0|Z1,ADDR,KIND[;X...]` / `z0|z1,ADDR,KIND`: software breakpoints,
@@ -140,6 +146,12 @@ pub enum Owned {
 pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
+        b"g" => Some(Owned::ReadRegisters),
+        [b'p', number @ ..] => Some(Owned::ReadRegister(
+            std::str::from_utf8(number)
+                .ok()
+                .and_then(|n| usize::from_str_radix(n, 16).ok()),
+        )),
         b"qC" => Some(Owned::CurrentThread),
         b"QEnvironmentReset" => Some(Owned::EnvironmentReset),
         p if p.starts_with(b"qXfer:libraries-svr4:read:") => {
@@ -471,7 +483,10 @@ mod tests {
             })
         );
         assert_eq!(owned(b"k"), Some(Owned::Kill { pid: None }));
-        assert_eq!(owned(b"g"), None);
+        assert_eq!(owned(b"g"), Some(Owned::ReadRegisters));
+        assert_eq!(owned(b"p1a"), Some(Owned::ReadRegister(Some(0x1a))));
+        assert_eq!(owned(b"pzz"), Some(Owned::ReadRegister(None)));
+        assert_eq!(owned(b"G00"), None);
         assert_eq!(owned(b"Detach"), None);
     }
 

@@ -172,9 +172,15 @@ impl StubDriver {
         match self.feed_raw(target, payload) {
             Ok(()) => {
                 let reply = self.outbox.take();
-                // gdbstub builds qXfer and host I/O replies in the buffer.
-                self.buffer.note_written(reply.len());
-                self.buffer_dirty |= payload.len().max(reply.len()) > LONG_PACKET;
+                // gdbstub builds qXfer and host I/O replies in the buffer
+                // (a long `G` or `vFile:pwrite` fills it as it arrives).
+                let scratch = payload.starts_with(b"qXfer:") || payload.starts_with(b"vFile:");
+                let used = match scratch {
+                    true => payload.len().max(reply.len()),
+                    false => payload.len(),
+                };
+                self.buffer.note_written(used);
+                self.buffer_dirty |= used > LONG_PACKET;
                 Ok(reply)
             }
             Err(e) => {

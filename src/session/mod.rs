@@ -391,8 +391,6 @@ impl<'a> Session<'a> {
             if is_qsupported {
                 let amended = rsp::amend_qsupported(reply, &self.config.disabled);
                 self.send(&amended);
-            } else if matches!(payload.first(), Some(b'g' | b'p')) {
-                self.send_hex(reply);
             } else {
                 self.send(reply);
             }

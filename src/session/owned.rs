@@ -11,7 +11,7 @@ use super::monitor;
 use super::program_output::console_packet;
 use super::{Session, SessionEnd};
 use crate::process::solibs::LibraryListRequest;
-use crate::ptrace::Pid;
+use crate::ptrace::{Pid, Tid};
 use crate::rsp::thread_id::ThreadRef;
 use crate::rsp::{self, Owned};
 
@@ -93,6 +93,20 @@ impl Session<'_> {
                 {
                     Some(Ok(n)) if n > 0 || len == 0 => rsp::hex::encode(&buf[..n]),
                     _ => b"E01".to_vec(),
+                };
+                self.send_hex(&reply);
+            }
+            Owned::ReadRegisters => {
+                let reply =
+                    self.register_reply(|process, tid, out| process.read_all_registers(tid, out));
+                self.send_hex(&reply);
+            }
+            Owned::ReadRegister(number) => {
+                let reply = match number {
+                    Some(number) => self.register_reply(|process, tid, out| {
+                        process.read_register(tid, number, out)
+                    }),
+                    None => b"E01".to_vec(),
                 };
                 self.send_hex(&reply);
             }
@@ -294,8 +308,26 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
-    /// `D` (gdb's current process) or `D;PID`: let that process run on its
-    /// own. The session ends with the last process unless in extended mode.
+    /// The hex of one read of gdb's current thread's registers, or `E01`
+    /// (no such thread, a process that is gone, a failed read).
+    fn register_reply(
+        &mut self,
+        read: impl FnOnce(&mut crate::process::Process, Tid, &mut Vec<u8>) -> anyhow::Result<()>,
+    ) -> Vec<u8> {
+        let tid = self.current_tid();
+        let Some(process) = self.target.tracer.owner_mut(tid).filter(|p| p.is_alive()) else {
+            return b"E01".to_vec();
+        };
+        let mut bytes = Vec::new();
+        match read(process, tid, &mut bytes) {
+            Ok(()) => rsp::hex::encode(&bytes),
+            Err(e) => {
+                log::debug!("register read of thread {tid} failed: {e:#}");
+                b"E01".to_vec()
+            }
+        }
+    }
+
     /// The process a `D;PID` or `vKill;PID` names. Without the multiprocess
     /// extensions gdb knows no real pid (it sends its own placeholder,
     /// 42000): the packet is about its current process, as gdbserver reads it.
@@ -306,6 +338,8 @@ impl Session<'_> {
         }
     }
 
+    /// `D` (gdb's current process) or `D;PID`: let that process run on its
+    /// own. The session ends with the last process unless in extended mode.
     fn detach(&mut self, pid: Option<Pid>) -> Result<()> {
         let pid = pid.map(|pid| self.process_named(pid));
         let pid = pid.or_else(|| self.target.selected().map(|p| p.pid));
