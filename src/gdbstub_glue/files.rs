@@ -96,6 +96,11 @@ fn errno_of(e: &std::io::Error) -> HostIoErrno {
     }
 }
 
+/// The most one `vFile:pread` returns. gdb asks for a whole packet's
+/// worth and caches what it gets: a gdbserver-sized chunk keeps it from
+/// fetching far more of the program and its libraries than it reads.
+const PREAD_CHUNK: usize = 0x4000;
+
 fn io_err<T>(e: std::io::Error) -> HostIoResult<T, DebugTarget> {
     Err(HostIoError::Errno(errno_of(&e)))
 }
@@ -180,14 +185,33 @@ impl HostIoPread for DebugTarget {
             .host_files
             .get(&fd)
             .ok_or(HostIoError::Errno(HostIoErrno::EBADF))?;
-        // gdb asks for a whole packet's worth and caches what it gets: a
-        // gdbserver-sized chunk keeps it from fetching far more of the
-        // program and its libraries than it reads.
-        const CHUNK: usize = 0x4000;
-        let n = count.min(buf.len()).min(CHUNK);
+        let n = count.min(buf.len()).min(PREAD_CHUNK);
         match file.read_at(&mut buf[..n], offset) {
             Ok(read) => Ok(read),
             Err(e) => io_err(e),
+        }
+    }
+}
+
+impl DebugTarget {
+    /// The whole reply to `vFile:pread` (answered in the packet layer, see
+    /// `rsp::Owned::HostPread`): `F` COUNT `;` DATA escaped, or `F-1,`
+    /// ERRNO, as gdbstub writes them.
+    pub fn pread_reply(&mut self, fd: u32, count: usize, offset: u64) -> Vec<u8> {
+        let mut buf = vec![0u8; count.min(PREAD_CHUNK)];
+        let len = buf.len();
+        match HostIoPread::pread(self, fd, count, offset, &mut buf[..len]) {
+            Ok(read) => {
+                let data = &buf[..read.min(len)];
+                let mut reply = format!("F{:x};", data.len()).into_bytes();
+                crate::rsp::escape_into(data, &mut reply);
+                reply
+            }
+            Err(HostIoError::Errno(errno)) => format!("F-1,{:x}", errno as u32).into_bytes(),
+            Err(HostIoError::Fatal(e)) => {
+                log::debug!("vFile:pread failed: {e:#}");
+                b"F-1,5".to_vec()
+            }
         }
     }
 }

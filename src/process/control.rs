@@ -525,6 +525,7 @@ impl Process {
         // The kernel clears debug registers on exec.
         self.debug_registers.clear();
         self.memory = Memory::open(self.pid)?;
+        self.r_debug = None;
         self.desc = registers::describe(self.pid.leader())?;
         Ok(())
     }

@@ -84,6 +84,19 @@ impl Process {
         self.read_word(addr.wrapping_add(index * word))
     }
 
+    /// The consecutive words at `addr` (the leading fields of a glibc
+    /// structure), in one read.
+    pub(super) fn read_fields(&mut self, addr: u64, fields: &mut [u64]) -> Result<()> {
+        let class = self.elf_class();
+        let word = class.word as usize;
+        let mut bytes = vec![0u8; fields.len() * word];
+        self.read_exact(addr, &mut bytes)?;
+        for (field, chunk) in fields.iter_mut().zip(bytes.chunks_exact(word)) {
+            *field = class.word_from(chunk);
+        }
+        Ok(())
+    }
+
     /// p_type and p_vaddr of program header `index` of the table at `phdr`.
     pub(super) fn program_header(&mut self, phdr: u64, index: u64) -> Result<(u32, u64)> {
         let class = self.elf_class();

@@ -107,6 +107,11 @@ pub struct Process {
     /// breakpoints must leave it at once (the child may run while this
     /// process stays stopped).
     vforks_in_flight: u32,
+    /// Where the program's `struct r_debug` is, once ld.so has filled in
+    /// DT_DEBUG; it stays there until an exec. Found by walking program
+    /// headers and the dynamic section (dozens of reads), and wanted at
+    /// every shared-library event.
+    r_debug: Option<u64>,
 }
 
 impl Process {
@@ -161,6 +166,7 @@ impl Process {
             catch_syscalls: None,
             conditions: BTreeMap::new(),
             vforks_in_flight: 0,
+            r_debug: None,
             debug_registers: Default::default(),
             report_forks: false,
             report_thread_exits: false,

@@ -39,8 +39,6 @@ const MAX_NAMESPACES: usize = 64;
 /// `struct link_map`'s public head (<link.h>), in words: l_addr, l_name,
 /// l_ld, l_next, l_prev, one pointer each (also read by `tls`).
 pub(super) const L_ADDR: u64 = 0;
-const L_NAME: u64 = 1;
-const L_LD: u64 = 2;
 pub(super) const L_NEXT: u64 = 3;
 pub(super) const L_PREV: u64 = 4;
 /// Bounds against a corrupt program: dynamic entries, link maps, name size.
@@ -138,11 +136,12 @@ impl Process {
             if map == 0 {
                 break;
             }
-            let name_addr = self.read_field(map, L_NAME)?;
+            // l_addr, l_name, l_ld, l_next: one read.
+            let mut fields = [0u64; 4];
+            self.read_fields(map, &mut fields)?;
+            let [l_addr, name_addr, l_ld, next] = fields;
             let name = self.read_c_string(name_addr)?;
             if !name.is_empty() {
-                let l_addr = self.read_field(map, L_ADDR)?;
-                let l_ld = self.read_field(map, L_LD)?;
                 doc.push_str("<library name=\"");
                 xml_escape(&name, doc);
                 let _ = write!(
@@ -150,7 +149,7 @@ impl Process {
                     "\" lm=\"{map:#x}\" l_addr=\"{l_addr:#x}\" l_ld=\"{l_ld:#x}\" lmid=\"{lmid:#x}\"/>"
                 );
             }
-            map = self.read_field(map, L_NEXT)?;
+            map = next;
         }
         Ok(())
     }
@@ -159,6 +158,15 @@ impl Process {
     /// entry, found from its program headers (the auxiliary vector says
     /// where they are; PT_PHDR gives the load bias). None while it is 0.
     fn r_debug_address(&mut self) -> Result<Option<u64>> {
+        if let Some(known) = self.r_debug {
+            return Ok(Some(known));
+        }
+        let found = self.find_r_debug()?;
+        self.r_debug = found;
+        Ok(found)
+    }
+
+    fn find_r_debug(&mut self) -> Result<Option<u64>> {
         let (phdr, phnum) = self.program_headers_from_auxv()?;
         let mut bias = None;
         let mut dynamic = None;

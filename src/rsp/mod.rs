@@ -80,6 +80,9 @@ pub enum Owned {
     ReadRegisters,
     /// `pN`: one register by gdb's number (None: not hex).
     ReadRegister(Option<usize>),
+    /// `vFile:pread:FD,COUNT,OFFSET`: gdb reading the program's files
+    /// (gdbstub escapes the data a byte at a time through its writer).
+    HostPread { fd: u32, count: usize, offset: u64 },
     /// `M ADDR,LEN:HEX` and `X ADDR,LEN:BINARY` (data already decoded).
     WriteMemory { addr: u64, data: Vec<u8> },
     /// `Z0|Z1,ADDR,KIND[;X...]` / `z0|z1,ADDR,KIND`: software breakpoints,
@@ -147,6 +150,18 @@ pub fn owned(payload: &[u8]) -> Option<Owned> {
     match payload {
         b"?" => Some(Owned::StopReason),
         b"g" => Some(Owned::ReadRegisters),
+        p if p.starts_with(b"vFile:pread:") => {
+            let args = std::str::from_utf8(&p[b"vFile:pread:".len()..]).ok()?;
+            let mut fields = args.split(',');
+            let fd = u32::from_str_radix(fields.next()?, 16).ok()?;
+            let count = usize::from_str_radix(fields.next()?, 16).ok()?;
+            let offset = u64::from_str_radix(fields.next()?, 16).ok()?;
+            match fields.next() {
+                // Malformed: gdbstub answers it.
+                Some(_) => None,
+                None => Some(Owned::HostPread { fd, count, offset }),
+            }
+        }
         [b'p', number @ ..] => Some(Owned::ReadRegister(
             std::str::from_utf8(number)
                 .ok()
@@ -431,6 +446,25 @@ fn parse_signal_list(list: &[u8]) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Append `data` with the RSP binary escape applied: `#`, `$`, `}` and `*`
+/// become `}` followed by the byte xor 0x20.
+pub fn escape_into(data: &[u8], out: &mut Vec<u8>) {
+    out.reserve(data.len());
+    let mut rest = data;
+    // Runs of plain bytes are copied whole: file and memory data are
+    // mostly plain.
+    while let Some(special) = rest
+        .iter()
+        .position(|b| matches!(b, b'#' | b'$' | b'}' | b'*'))
+    {
+        out.extend_from_slice(&rest[..special]);
+        out.push(b'}');
+        out.push(rest[special] ^ 0x20);
+        rest = &rest[special + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
 /// Undo the RSP binary escape (`}` followed by the byte xor 0x20).
 pub fn unescape(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
@@ -487,7 +521,25 @@ mod tests {
         assert_eq!(owned(b"p1a"), Some(Owned::ReadRegister(Some(0x1a))));
         assert_eq!(owned(b"pzz"), Some(Owned::ReadRegister(None)));
         assert_eq!(owned(b"G00"), None);
+        assert_eq!(
+            owned(b"vFile:pread:7,4000,1c8f40"),
+            Some(Owned::HostPread {
+                fd: 7,
+                count: 0x4000,
+                offset: 0x1c8f40
+            })
+        );
+        assert_eq!(owned(b"vFile:pread:7,4000"), None);
         assert_eq!(owned(b"Detach"), None);
+    }
+
+    #[test]
+    fn escapes_what_unescape_restores() {
+        let data = b"a#b$c}d*e\x00\xff}}";
+        let mut escaped = b"F;".to_vec();
+        escape_into(data, &mut escaped);
+        assert_eq!(&escaped, b"F;a}\x03b}\x04c}]d}\x0ae\x00\xff}]}]");
+        assert_eq!(unescape(&escaped[2..]), data.to_vec());
     }
 
     #[test]

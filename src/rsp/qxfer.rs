@@ -40,14 +40,7 @@ pub fn window_reply(data: &[u8], offset: usize, length: usize) -> Vec<u8> {
     let end = start.saturating_add(length).min(data.len());
     let mut out = Vec::with_capacity(end - start + 1);
     out.push(if end < data.len() { b'm' } else { b'l' });
-    for &b in &data[start..end] {
-        if matches!(b, b'#' | b'$' | b'}' | b'*') {
-            out.push(b'}');
-            out.push(b ^ 0x20);
-        } else {
-            out.push(b);
-        }
-    }
+    super::escape_into(&data[start..end], &mut out);
     out
 }
 

@@ -110,6 +110,10 @@ impl Session<'_> {
                 };
                 self.send_hex(&reply);
             }
+            Owned::HostPread { fd, count, offset } => {
+                let reply = self.target.pread_reply(fd, count, offset);
+                self.send(&reply);
+            }
             Owned::WriteMemory { addr, data } => {
                 let written = match self.target.selected_mut() {
                     Some(inferior) if data.is_empty() => inferior.is_alive(),
