@@ -182,6 +182,39 @@ fn each_child_exit_leaves_its_parent_stopped_where_gdb_can_read_it() {
 }
 
 #[test]
+fn a_fork_among_starting_threads_reaches_its_catchpoint() {
+    // Threads start and end while another thread forks, so the server is
+    // collecting statuses when the child's first stop arrives, often before
+    // its parent's fork event. The child's status must not end the
+    // collecting with the parent's event left unread (its SIGCHLD taken):
+    // the session slept and gdb never saw the fork (gdb's own
+    // gdb.threads/fork-thread-pending.exp timed out).
+    for round in 0..3 {
+        let dir = TempDir::new("forkcrowd");
+        let (server, result) = launch(&dir, &["crowd", "32"]);
+        let gdb = server.gdb(&[
+            "set follow-fork-mode child",
+            "catch fork",
+            "continue",
+            "continue",
+        ]);
+        gdb.assert_contains("(forked process ");
+        gdb.assert_contains(") exited with code 051]");
+        // The parent, detached, writes its result and exits on its own.
+        assert!(server.wait_output_eof(EVENT_TIMEOUT), "{}", server.output());
+        assert_eq!(
+            read_result(&result),
+            "child=41 threads=32\n",
+            "round {round}"
+        );
+        let children = new_inferior_pids(&gdb);
+        server.assert_exits("after the child exited");
+        assert_all_gone(&children);
+        assert_all_gone(&[server.inferior_pid]);
+    }
+}
+
+#[test]
 fn a_child_that_execs_is_followed_into_the_new_program() {
     let dir = TempDir::new("forkexec");
     let basic = program("basic");

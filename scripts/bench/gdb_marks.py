@@ -2,7 +2,7 @@
 # commands that benchmark scripts use to report measurements:
 #
 #   bench-mark LABEL        prints "@@MARK LABEL <monotonic s> <server cpu ticks>
-#                           <server VmRSS kB> <server run time ns>"
+#                           <server VmRSS kB> <server run time ns> <gdb run time ns>"
 #   bench-value LABEL EXPR  prints "@@VALUE LABEL <value of EXPR>"
 #
 # Timestamps are taken inside gdb, right between two commands, so a phase's
@@ -28,13 +28,14 @@ def _server_cpu_ticks():
         return "-"
 
 
-def _server_run_ns():
-    """Time the server's threads spent on a CPU, in ns, from schedstat: the
-    same quantity as utime+stime, without the 10 ms tick granularity."""
+def _run_ns(pid):
+    """Time the threads of process `pid` spent on a CPU, in ns, from
+    schedstat: the same quantity as utime+stime, without the 10 ms tick
+    granularity."""
     total = 0
     try:
-        for tid in os.listdir("/proc/%d/task" % SERVER_PID):
-            with open("/proc/%d/task/%s/schedstat" % (SERVER_PID, tid)) as f:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                 total += int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return "-"
@@ -63,8 +64,10 @@ class BenchMark(gdb.Command):
         if SERVER_PID <= 0:
             cpu = rss = run_ns = "-"
         else:
-            cpu, rss, run_ns = _server_cpu_ticks(), _server_rss_kb(), _server_run_ns()
-        gdb.write("@@MARK %s %.6f %s %s %s\n" % (arg.strip(), now, cpu, rss, run_ns))
+            cpu, rss, run_ns = _server_cpu_ticks(), _server_rss_kb(), _run_ns(SERVER_PID)
+        # gdb's own CPU: the part of each round trip no server can save.
+        gdb_ns = _run_ns(os.getpid())
+        gdb.write("@@MARK %s %.6f %s %s %s %s\n" % (arg.strip(), now, cpu, rss, run_ns, gdb_ns))
         gdb.flush()
 
 

@@ -38,11 +38,12 @@ class Failed(Exception):
 
 
 class Mark:
-    def __init__(self, t, cpu, rss, run_ns):
+    def __init__(self, t, cpu, rss, run_ns, gdb_ns):
         self.t = t
         self.cpu = None if cpu == "-" else int(cpu)  # clock ticks
         self.rss = None if rss == "-" else int(rss)  # kB
         self.run_ns = None if run_ns == "-" else int(run_ns)
+        self.gdb_ns = None if gdb_ns == "-" else int(gdb_ns)
 
 
 class Session:
@@ -55,7 +56,7 @@ class Session:
             parts = line.split()
             if not parts:
                 continue
-            if parts[0] == "@@MARK" and len(parts) == 6:
+            if parts[0] == "@@MARK" and len(parts) == 7:
                 self.marks[parts[1]] = Mark(float(parts[2]), *parts[3:])
             elif parts[0] == "@@VALUE" and len(parts) >= 3:
                 self.values[parts[1]] = " ".join(parts[2:])
@@ -80,6 +81,11 @@ class Session:
         """Server CPU between two marks from schedstat (ns precision)."""
         ra, rb = self.mark(a).run_ns, self.mark(b).run_ns
         return None if ra is None or rb is None else (rb - ra) / 1e9
+
+    def gdb_seconds(self, a, b):
+        """gdb's own CPU between two marks (schedstat, ns precision)."""
+        ga, gb = self.mark(a).gdb_ns, self.mark(b).gdb_ns
+        return None if ga is None or gb is None else (gb - ga) / 1e9
 
     def value(self, label):
         if label not in self.values:

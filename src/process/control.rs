@@ -336,7 +336,7 @@ impl Process {
     /// gdb's event (a fork child's exit); taking more of ours would let
     /// this process run on meanwhile (pass a signal, leave its exit stop,
     /// even exit), and gdb would find it gone when it switches to it. The
-    /// session drains again while a deferred status waits.
+    /// session drains again (`wait::must_drain`) before it sleeps.
     fn next_event_before_others(&self) -> std::io::Result<Waited> {
         if let Some((tid, event)) = wait::take_deferred_matching(|tid| self.owns(tid)) {
             return Ok(Waited::Event(tid, event));
@@ -344,6 +344,9 @@ impl Process {
         match wait::from_kernel(false)? {
             Waited::Event(tid, event) if !self.owns(tid) => {
                 wait::defer(tid, event);
+                // Ours may follow it in the kernel's queue, their SIGCHLD
+                // taken: the session drains again before it sleeps.
+                wait::note_statuses_left();
                 Ok(Waited::Nothing)
             }
             other => Ok(other),

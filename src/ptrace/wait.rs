@@ -102,6 +102,9 @@ fn wait_raw(who: i32, flags: i32) -> std::io::Result<Waited> {
             return Ok(Waited::Event(Tid::new(rc), decode(status)));
         }
         if rc == 0 {
+            if who == -1 {
+                STATUSES_LEFT.with(|left| left.set(false));
+            }
             return Ok(Waited::Nothing);
         }
         let err = std::io::Error::last_os_error();
@@ -109,7 +112,10 @@ fn wait_raw(who: i32, flags: i32) -> std::io::Result<Waited> {
             // A termination signal: give up the wait, the server ends.
             Some(libc::EINTR) if crate::termination::requested().is_some() => return Err(err),
             Some(libc::EINTR) => continue,
-            Some(libc::ECHILD) => return Ok(Waited::NoChildren),
+            Some(libc::ECHILD) => {
+                STATUSES_LEFT.with(|left| left.set(false));
+                return Ok(Waited::NoChildren);
+            }
             _ => return Err(err),
         }
     }
@@ -121,6 +127,24 @@ thread_local! {
     /// All tracing happens on one thread, so this is the tracer's queue:
     /// the next `poll_any`/`block_any` hands them out first.
     static DEFERRED: RefCell<VecDeque<(Tid, WaitEvent)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+thread_local! {
+    /// A loop stopped taking statuses before waitpid said there were no
+    /// more: their SIGCHLD may have been read already, so the session must
+    /// not sleep until a waitpid(-1, WNOHANG) has come back empty.
+    static STATUSES_LEFT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A loop leaves statuses in the kernel (see `STATUSES_LEFT`).
+pub fn note_statuses_left() {
+    STATUSES_LEFT.with(|left| left.set(true));
+}
+
+/// The session must collect statuses before it sleeps: some are deferred,
+/// or some may still wait in the kernel with their SIGCHLD already taken.
+pub fn must_drain() -> bool {
+    has_deferred() || STATUSES_LEFT.with(|left| left.get())
 }
 
 thread_local! {

@@ -145,35 +145,23 @@ fn frame_marked(
 /// The count byte must be printable and must not be `#` or `$` (6 or 7
 /// repeats), and the repeated byte must not itself be `*`, `#`, `$` or `}`.
 fn run_length_encode(payload: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < payload.len() {
-        let c = payload[i];
-        let mut run = 1;
-        while i + run < payload.len() && payload[i + run] == c && run < 98 {
-            run += 1;
-        }
-        out.push(c);
-        let mut repeats = run - 1;
-        if matches!(c, b'*' | b'#' | b'$' | b'}') || repeats < 3 {
-            for _ in 0..repeats {
-                out.push(c);
-            }
+    let mut rest = payload;
+    while let Some(&c) = rest.first() {
+        let run = rest.iter().take(98).take_while(|&&b| b == c).count();
+        let repeats = run - 1;
+        if repeats < 3 || matches!(c, b'*' | b'#' | b'$' | b'}') {
+            out.extend_from_slice(&rest[..run]);
         } else {
-            // 6 and 7 repeats would encode as '#' and '$': send fewer.
-            if repeats == 6 || repeats == 7 {
-                let extra = repeats - 5;
-                repeats = 5;
-                out.push(b'*');
-                out.push(repeats as u8 + 29);
-                for _ in 0..extra {
-                    out.push(c);
-                }
-            } else {
-                out.push(b'*');
-                out.push(repeats as u8 + 29);
-            }
+            // 6 and 7 repeats would encode as '#' and '$': encode 5, then
+            // send the rest as they are.
+            let literal = match repeats {
+                6 | 7 => repeats - 5,
+                _ => 0,
+            };
+            out.extend_from_slice(&[c, b'*', (repeats - literal) as u8 + 29]);
+            out.extend_from_slice(&rest[run - literal..run]);
         }
-        i += run;
+        rest = &rest[run..];
     }
 }
 

@@ -265,7 +265,7 @@ impl<'a> Session<'a> {
         };
         // A status deferred by a loop that waited for one process has had
         // its SIGCHLD already: look at it now instead of sleeping.
-        let ready = match crate::ptrace::wait::has_deferred() {
+        let ready = match crate::ptrace::wait::must_drain() {
             true => child_events::Ready::children_only(),
             false => child_events::wait_ready(self.transport.read_fd(), self.children, output_fd)
                 .context("poll")?,

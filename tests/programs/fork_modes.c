@@ -14,6 +14,9 @@
  *   serial N     forks N children one after the other, reaping each
  *                (child_work(0) = 40) before the next, and exits at once
  *                after the last; the parent writes "children=SUM".
+ *   crowd N      N threads start (and end at once) while another thread
+ *                forks; the child exits with child_work(its thread count)
+ *                = 41; the parent writes "child=STATUS threads=N".
  *   exec PROG [ARG...]   the child execs PROG ARGS; the parent writes
  *                "child=STATUS" once it is gone.
  * A child killed by a signal counts as -SIGNAL. The result is written with
@@ -69,6 +72,11 @@ static void *hitting_thread(void *arg)
 	for (int i = 0; i < n; i++)
 		hit(i);
 	return NULL;
+}
+
+static void *short_lived(void *arg)
+{
+	return arg;
 }
 
 static void write_result(const char *path, const char *text)
@@ -127,6 +135,18 @@ int main(int argc, char **argv)
 			sum += status_of(pid);
 		}
 		snprintf(line, sizeof line, "children=%d\n", sum);
+	} else if (strcmp(mode, "crowd") == 0 && argc > 3) {
+		int n = atoi(argv[3]), started = 0, status = 0;
+		pthread_t crowd[64], forker;
+		if (n < 1 || n > 64)
+			return 2;
+		pthread_create(&forker, NULL, forking_thread, &status);
+		for (int i = 0; i < n; i++)
+			started += pthread_create(&crowd[i], NULL, short_lived, NULL) == 0;
+		for (int i = 0; i < n; i++)
+			pthread_join(crowd[i], NULL);
+		pthread_join(forker, NULL);
+		snprintf(line, sizeof line, "child=%d threads=%d\n", status, started);
 	} else if (strcmp(mode, "exec") == 0 && argc > 3) {
 		pid_t pid = fork();
 		if (pid == 0) {
