@@ -50,51 +50,70 @@ impl Deframer {
 
     /// Parse `bytes`, pushing every complete unit to `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Incoming>) {
-        for &b in bytes {
-            match self.state {
-                State::Idle => match b {
-                    b'$' => {
-                        self.payload.clear();
-                        self.sum = 0;
-                        self.overflow = false;
-                        self.state = State::Payload;
-                    }
-                    b'+' => out.push(Incoming::Ack),
-                    b'-' => out.push(Incoming::Nack),
-                    0x03 => out.push(Incoming::Interrupt),
-                    _ => log::debug!(target: "remote", "discarding stray byte {b:#04x}"),
-                },
-                State::Payload => match b {
-                    b'#' => self.state = State::Checksum1,
-                    b'$' => {
-                        // A new start inside a packet: the old one was cut off.
-                        self.payload.clear();
-                        self.sum = 0;
-                        self.overflow = false;
-                    }
-                    _ => {
-                        self.sum = self.sum.wrapping_add(b);
-                        if self.payload.len() < self.max_len {
-                            self.payload.push(b);
-                        } else {
-                            self.overflow = true;
-                        }
-                    }
-                },
-                State::Checksum1 => self.state = State::Checksum2(b),
-                State::Checksum2(first) => {
-                    let expected = hex::digit(first)
-                        .zip(hex::digit(b))
-                        .map(|(h, l)| (h << 4) | l);
-                    let checksum_ok = expected == Some(self.sum) && !self.overflow;
-                    out.push(Incoming::Packet {
-                        payload: std::mem::take(&mut self.payload),
-                        checksum_ok,
-                    });
-                    self.state = State::Idle;
-                }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if self.state == State::Payload {
+                // The body up to the next `#` or `$`, in one piece.
+                let end = rest
+                    .iter()
+                    .position(|&b| b == b'#' || b == b'$')
+                    .unwrap_or(rest.len());
+                self.take_body(&rest[..end]);
+                rest = &rest[end..];
+            }
+            let Some((&b, tail)) = rest.split_first() else {
+                break;
+            };
+            rest = tail;
+            self.feed_byte(b, out);
+        }
+    }
+
+    fn take_body(&mut self, chunk: &[u8]) {
+        self.sum = chunk.iter().fold(self.sum, |a, &b| a.wrapping_add(b));
+        let room = self.max_len.saturating_sub(self.payload.len());
+        if chunk.len() > room {
+            self.overflow = true;
+        }
+        self.payload
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+
+    fn feed_byte(&mut self, b: u8, out: &mut Vec<Incoming>) {
+        match self.state {
+            State::Idle => match b {
+                b'$' => self.start_packet(),
+                b'+' => out.push(Incoming::Ack),
+                b'-' => out.push(Incoming::Nack),
+                0x03 => out.push(Incoming::Interrupt),
+                _ => log::debug!(target: "remote", "discarding stray byte {b:#04x}"),
+            },
+            State::Payload => match b {
+                b'#' => self.state = State::Checksum1,
+                // A new start inside a packet: the old one was cut off.
+                b'$' => self.start_packet(),
+                _ => self.take_body(&[b]),
+            },
+            State::Checksum1 => self.state = State::Checksum2(b),
+            State::Checksum2(first) => {
+                let expected = hex::digit(first)
+                    .zip(hex::digit(b))
+                    .map(|(h, l)| (h << 4) | l);
+                let checksum_ok = expected == Some(self.sum) && !self.overflow;
+                out.push(Incoming::Packet {
+                    payload: std::mem::take(&mut self.payload),
+                    checksum_ok,
+                });
+                self.state = State::Idle;
             }
         }
+    }
+
+    fn start_packet(&mut self) {
+        self.payload.clear();
+        self.sum = 0;
+        self.overflow = false;
+        self.state = State::Payload;
     }
 }
 

@@ -37,8 +37,18 @@ pub fn encode(bytes: &[u8]) -> Vec<u8> {
 
 /// Lower-case hex of `bytes`, as text.
 pub fn encode_string(bytes: &[u8]) -> String {
-    // Hex digits are ASCII.
-    encode(bytes).into_iter().map(char::from).collect()
+    let mut text = String::with_capacity(bytes.len() * 2);
+    encode_into_string(bytes, &mut text);
+    text
+}
+
+/// Append the lower-case hex of `bytes` to `text`.
+pub fn encode_into_string(bytes: &[u8], text: &mut String) {
+    text.reserve(bytes.len() * 2);
+    for &b in bytes {
+        text.push(char::from(DIGITS[(b >> 4) as usize]));
+        text.push(char::from(DIGITS[(b & 15) as usize]));
+    }
 }
 
 /// Decode pairs of hex digits; None for an odd length or a non-hex digit.

@@ -47,21 +47,22 @@ pub fn gdb_signal(event: StopEvent) -> u8 {
 }
 
 pub fn thread_stop(stop: &ThreadStop<'_>) -> String {
-    let mut s = format!("T{:02x}", gdb_signal(stop.event));
+    // One allocation: a stop reply with three expedited registers and a
+    // thread id is about a hundred bytes.
+    let mut s = String::with_capacity(160);
+    let _ = write!(s, "T{:02x}", gdb_signal(stop.event));
     // An exec comes first: gdb reads registers that come after it with
     // the new program's description (a 64-bit program may exec a 32-bit
     // one), and skips them, as gdbserver's order has it.
     if let (StopEvent::Exec, Some(path)) = (stop.event, stop.exec_path) {
         s.push_str("exec:");
-        s.push_str(&super::hex::encode_string(path.as_bytes()));
+        super::hex::encode_into_string(path.as_bytes(), &mut s);
         s.push(';');
     }
     for (regnum, value) in stop.expedited {
         let _ = write!(s, "{regnum:02x}:");
         let bytes = value.to_le_bytes();
-        s.push_str(&super::hex::encode_string(
-            &bytes[..stop.register_size.min(bytes.len())],
-        ));
+        super::hex::encode_into_string(&bytes[..stop.register_size.min(bytes.len())], &mut s);
         s.push(';');
     }
     let _ = write!(
