@@ -177,6 +177,27 @@ fn all_registers_follow_the_cpu_features() {
 }
 
 #[test]
+fn avx512_mask_and_upper_vector_registers_hold_what_the_program_set() {
+    let run = launch_regs();
+    let gdb = run.server.gdb(&[
+        "break *regs_loaded",
+        "continue",
+        "p/x $k3",
+        "p/x $zmm20.v8_int64[7]",
+    ]);
+    if !cpu_has("avx512f") {
+        gdb.assert_contains("$1 = void");
+        return;
+    }
+    // GNU gdbserver 13.1 (and gdb 13.1 natively) read 0 for both on this
+    // machine's kernel; rgdbserver takes the XSAVE offsets from CPUID.
+    if !is_gnu_gdbserver() {
+        assert_eq!(gdb.value(1), "0x1234567887654321", "{}", gdb.text);
+        assert_eq!(gdb.value(2), "0x1234567887654321", "{}", gdb.text);
+    }
+}
+
+#[test]
 fn general_register_write_reaches_the_program() {
     let run = launch_regs();
     let gdb = run.server.gdb(&[

@@ -8,7 +8,9 @@
  *   ymm_loaded    ymm0 holds the int32 lanes 1..8 (xmm0 the lanes 1..4 when
  *                 the CPU lacks AVX); what gdb writes to ymm0/xmm0 is stored
  *                 in vec_seen
- * When the OS enabled protection keys, PKRU is set to 0x12345670 first.
+ * When the OS enabled protection keys, PKRU is set to 0x12345670 first;
+ * when it enabled AVX-512, k3 and every lane of zmm20 hold
+ * 0x1234567887654321 at regs_loaded.
  * The result file gets "fs=HEX rbx=HEX vec=A,B,...,H pkru=HEX avx=N pku=N". */
 #include <asm/prctl.h>
 #include <cpuid.h>
@@ -22,6 +24,8 @@ int vec_seen[8];              /* ymm0 (or xmm0) after ymm_loaded */
 unsigned int pkru_seen;       /* from rdpkru, when the OS enabled PKU */
 int have_avx;
 int have_pku;
+int have_avx512;
+#define AVX512_VALUE 0x1234567887654321ull
 #define PKRU_VALUE 0x12345670u
 static const int pattern[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 
@@ -32,8 +36,15 @@ static void cpu_features(void)
 		/* AVX and OSXSAVE: the OS saves ymm state. */
 		have_avx = (c & (1u << 28)) && (c & (1u << 27));
 	}
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		have_pku = (c & (1u << 4)) != 0; /* OSPKE */
+		if ((b & (1u << 16)) && have_avx) { /* AVX512F */
+			unsigned lo, hi;
+			__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+			/* The OS saves opmask, ZMM_Hi256 and Hi16_ZMM. */
+			have_avx512 = (lo & 0xe0) == 0xe0;
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -48,6 +59,11 @@ int main(int argc, char **argv)
 		__asm__ volatile(".byte 0x0f, 0x01, 0xee" /* rdpkru */
 				 : "=a"(pkru_seen) : "c"(0) : "rdx");
 	}
+
+	if (have_avx512)
+		__asm__ volatile("kmovq %0, %%k3\n\t"
+				 "vpbroadcastq %0, %%zmm20"
+				 :: "r"(AVX512_VALUE));
 
 	__asm__ volatile("movabs $0x1122334455667788, %%rbx\n\t"
 			 "movabs $0x0102030405060708, %%r12\n\t"
