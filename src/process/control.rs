@@ -274,10 +274,34 @@ impl Process {
         result
     }
 
+    /// Linear in the number of threads: with a thousand threads, a sweep
+    /// over all of them after each of their statuses cost more than the
+    /// ptrace calls. Threads are interrupted in one sweep, and again only
+    /// when a clone added one; whether all are stopped is checked from the
+    /// first thread not yet seen stopped (the ones before it stay stopped:
+    /// during a stop-all nothing resumes a thread).
     fn stop_all_inner(&mut self) -> Result<()> {
+        let mut swept_len = None;
+        let mut first_unstopped: Option<Tid> = None;
         loop {
-            self.interrupt_running()?;
-            if self.exit.is_some() || self.threads.values().all(|t| t.state == RunState::Stopped) {
+            if swept_len.is_none_or(|len| self.threads.len() > len) {
+                self.interrupt_running()?;
+                swept_len = Some(self.threads.len());
+                first_unstopped = None;
+            }
+            // An exit shrinks the table: a later clone must still count
+            // as new.
+            swept_len = swept_len.map(|len| len.min(self.threads.len()));
+            if self.exit.is_some() {
+                return Ok(());
+            }
+            let from = first_unstopped.unwrap_or(Tid::new(0));
+            first_unstopped = self
+                .threads
+                .range(from..)
+                .find(|(_, t)| t.state != RunState::Stopped)
+                .map(|(&tid, _)| tid);
+            if first_unstopped.is_none() {
                 return Ok(());
             }
             match self.next_event(true).context("waitpid")? {
