@@ -72,10 +72,8 @@ impl Process {
 
     /// The pointer-sized word at `addr`.
     pub(super) fn read_word(&mut self, addr: u64) -> Result<u64> {
-        let class = self.elf_class();
-        let mut bytes = [0u8; 8];
-        self.read_exact(addr, &mut bytes[..class.word as usize])?;
-        Ok(class.word_from(&bytes))
+        let [word] = self.read_fields(addr)?;
+        Ok(word)
     }
 
     /// The word `index` words past `addr` (a field of a glibc structure).
@@ -84,17 +82,22 @@ impl Process {
         self.read_word(addr.wrapping_add(index * word))
     }
 
-    /// The consecutive words at `addr` (the leading fields of a glibc
+    /// The N consecutive words at `addr` (the leading fields of a glibc
     /// structure), in one read.
-    pub(super) fn read_fields(&mut self, addr: u64, fields: &mut [u64]) -> Result<()> {
+    pub(super) fn read_fields<const N: usize>(&mut self, addr: u64) -> Result<[u64; N]> {
         let class = self.elf_class();
         let word = class.word as usize;
-        let mut bytes = vec![0u8; fields.len() * word];
-        self.read_exact(addr, &mut bytes)?;
+        // Up to 8 words of 8 bytes on the stack; more is a caller's bug.
+        let mut bytes = [0u8; 64];
+        let bytes = bytes
+            .get_mut(..N * word)
+            .ok_or_else(|| anyhow::anyhow!("read_fields: {N} words do not fit"))?;
+        self.read_exact(addr, bytes)?;
+        let mut fields = [0u64; N];
         for (field, chunk) in fields.iter_mut().zip(bytes.chunks_exact(word)) {
             *field = class.word_from(chunk);
         }
-        Ok(())
+        Ok(fields)
     }
 
     /// p_type and p_vaddr of program header `index` of the table at `phdr`.

@@ -137,9 +137,7 @@ impl Process {
                 break;
             }
             // l_addr, l_name, l_ld, l_next: one read.
-            let mut fields = [0u64; 4];
-            self.read_fields(map, &mut fields)?;
-            let [l_addr, name_addr, l_ld, next] = fields;
+            let [l_addr, name_addr, l_ld, next] = self.read_fields(map)?;
             let name = self.read_c_string(name_addr)?;
             if !name.is_empty() {
                 doc.push_str("<library name=\"");
