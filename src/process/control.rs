@@ -279,7 +279,8 @@ impl Process {
     /// ptrace calls. Threads are interrupted in one sweep, and again only
     /// when a clone added one; whether all are stopped is checked from the
     /// first thread not yet seen stopped (the ones before it stay stopped:
-    /// during a stop-all nothing resumes a thread).
+    /// during a stop-all nothing resumes a thread). Statuses are taken by
+    /// tid where they can be (see `wait::poll_thread`).
     fn stop_all_inner(&mut self) -> Result<()> {
         let mut swept_len = None;
         let mut first_unstopped: Option<Tid> = None;
@@ -301,10 +302,17 @@ impl Process {
                 .range(from..)
                 .find(|(_, t)| t.state != RunState::Stopped)
                 .map(|(&tid, _)| tid);
-            if first_unstopped.is_none() {
+            let Some(awaited) = first_unstopped else {
                 return Ok(());
-            }
-            match self.next_event(true).context("waitpid")? {
+            };
+            // Its own status if it is there (cheap), else whichever of
+            // ours comes first: a zombie leader reports only once the
+            // others are gone, so it must not be waited on alone.
+            let waited = match wait::poll_thread(awaited).context("waitpid")? {
+                Some(event) => Waited::Event(awaited, event),
+                None => self.next_event(true).context("waitpid")?,
+            };
+            match waited {
                 Waited::Event(tid, event) => self.handle_wait(tid, event)?,
                 Waited::Nothing => {}
                 Waited::NoChildren => {
