@@ -7,7 +7,8 @@
 //! orig_eax in their low halves), the FXSAVE legacy region (x87,
 //! xmm0-15, mxcsr) or an XSAVE component (ymm upper halves, AVX-512, PKRU).
 //! That mapping is one table, `locate`; whole-packet (`g`/`G`) and
-//! single-register (`p`/`P`) access both go through it. No ptrace in this
+//! single-register (`p`/`P`) access both go through it (`g` through its
+//! results kept per description). No ptrace in this
 //! file: `hooks` (the `linux::ArchHooks` implementation) fetches and stores
 //! the buffers, and `debug_registers` owns DR0-DR7.
 //!
@@ -26,6 +27,8 @@ mod xsave;
 pub use hooks::X86_64;
 
 pub use xsave::{xcr0_from_xstate, xstate_buffer_len, XsaveLayout};
+
+use std::cell::RefCell;
 
 use libc::user_regs_struct;
 use rgdbserver_arch::x86_64::xstate;
@@ -221,10 +224,55 @@ fn read_register(
     xstate: &[u8],
     out: &mut Vec<u8>,
 ) {
+    read_located(reg, locate(reg.name, layout), gpr, xstate, out)
+}
+
+thread_local! {
+    /// Every register's location, in register order, for each description
+    /// and XSAVE layout met so far (a handful): `locate` matches names, and
+    /// doing that for each register of each `g` was a third of the
+    /// server's instructions in a thousand threads' `info threads`. Keyed
+    /// by the description's XML: the same XML, the same registers.
+    static LOCATIONS: RefCell<Vec<LocationTable>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A description's XML, the XSAVE layout, and where each register lives.
+type LocationTable = (String, XsaveLayout, Vec<Option<Location>>);
+
+fn with_locations<R>(
+    desc: &TargetDescription,
+    layout: &XsaveLayout,
+    then: impl FnOnce(&[Option<Location>]) -> R,
+) -> R {
+    LOCATIONS.with(|tables| {
+        let mut tables = tables.borrow_mut();
+        let known = tables
+            .iter()
+            .position(|(xml, seen, _)| seen == layout && *xml == desc.xml);
+        let index = known.unwrap_or_else(|| {
+            let table = desc
+                .registers
+                .iter()
+                .map(|reg| locate(reg.name, layout))
+                .collect();
+            tables.push((desc.xml.clone(), *layout, table));
+            tables.len() - 1
+        });
+        then(&tables[index].2)
+    })
+}
+
+fn read_located(
+    reg: &RegisterDesc,
+    location: Option<Location>,
+    gpr: &user_regs_struct,
+    xstate: &[u8],
+    out: &mut Vec<u8>,
+) {
     let start = out.len();
     let bv = xstate_bv(xstate);
     let x87_live = bv & xstate::X87 != 0;
-    match locate(reg.name, layout) {
+    match location {
         Some(Location::Gpr(g)) => out.extend_from_slice(&g.get(gpr).to_le_bytes()),
         Some(Location::Gpr32(g) | Location::Compat32 { gpr: g, .. }) => {
             out.extend_from_slice(&(g.get(gpr) as u32).to_le_bytes())
@@ -352,9 +400,11 @@ fn regs_to_g_with(
 ) {
     out.clear();
     out.reserve(desc.g_packet_len);
-    for reg in &desc.registers {
-        read_register(reg, layout, gpr, xstate, out);
-    }
+    with_locations(desc, layout, |locations| {
+        for (reg, &location) in desc.registers.iter().zip(locations) {
+            read_located(reg, location, gpr, xstate, out);
+        }
+    });
 }
 
 fn g_to_regs_with(

@@ -23,10 +23,20 @@ pub fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     out.resize(start + bytes.len() * 2, 0);
     for (pair, &b) in out[start..].chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[(b >> 4) as usize];
-        pair[1] = DIGITS[(b & 15) as usize];
+        pair.copy_from_slice(&PAIRS[usize::from(b)]);
     }
 }
+
+/// Both digits of every byte value: one two-byte store per byte.
+const PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [DIGITS[b >> 4], DIGITS[b & 15]];
+        b += 1;
+    }
+    table
+};
 
 /// Lower-case hex of `bytes`.
 pub fn encode(bytes: &[u8]) -> Vec<u8> {
@@ -46,8 +56,9 @@ pub fn encode_string(bytes: &[u8]) -> String {
 pub fn encode_into_string(bytes: &[u8], text: &mut String) {
     text.reserve(bytes.len() * 2);
     for &b in bytes {
-        text.push(char::from(DIGITS[(b >> 4) as usize]));
-        text.push(char::from(DIGITS[(b & 15) as usize]));
+        let [high, low] = PAIRS[usize::from(b)];
+        text.push(char::from(high));
+        text.push(char::from(low));
     }
 }
 
