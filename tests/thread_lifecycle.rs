@@ -4,7 +4,8 @@
 //! thread calls exit(7) (exit_group); a non-leader thread execs another
 //! program (`catch exec`, and a breakpoint re-set in the new program); and a
 //! SIGKILL from outside, while stopped at a breakpoint and while running
-//! (`Program terminated with signal SIGKILL`, server exits, nothing left).
+//! (`Program terminated with signal SIGKILL`, server exits, nothing left);
+//! and clone children in thread groups of their own, run as threads.
 
 mod common;
 
@@ -228,4 +229,30 @@ fn sigkill_from_outside_while_running() {
     let line = killer.join().expect("killer thread");
     assert_eq!(line.as_deref(), Some("ready 4"), "{}", gdb.text);
     assert_killed_from_outside(&server, &gdb);
+}
+
+/// A clone without CLONE_THREAD makes a thread group of its own, which the
+/// kernel reports as a clone event, so gdb sees a thread of the same
+/// program (gdb.threads/current-lwp-dead.exp). Its first stop often comes
+/// before its creator's event, from a tid no process owned yet: it must
+/// still count as that thread's first stop, or the thread never runs.
+#[test]
+fn a_clone_in_a_thread_group_of_its_own_runs_as_a_thread() {
+    let server = Server::launch(&program("clone_group"), &[]);
+    let pid = server.inferior_pid;
+    let mut cmds: Vec<String> = vec!["break middle".into(), "break last_reached".into()];
+    // Five rounds, two breakpoint hits each, then the exit.
+    cmds.extend(std::iter::repeat_n("continue".to_string(), 11));
+    let gdb = run(&server, &cmds);
+    assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
+    assert_eq!(gdb.count("hit Breakpoint 1, middle "), 5, "{}", gdb.text);
+    assert_eq!(
+        gdb.count("hit Breakpoint 2, last_reached "),
+        5,
+        "{}",
+        gdb.text
+    );
+    // Exit code 3 would say a clone child never ran.
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited normally]"));
+    server.assert_exits("after the program ended");
 }

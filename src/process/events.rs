@@ -193,7 +193,10 @@ impl Process {
                 }
                 // gdb resumed the parent, so it considers the child running too.
                 let resumed = self.threads.get(&tid).map(|t| t.resumed).unwrap_or(true);
-                let early = self.early_stops.remove(&new_tid);
+                // A child in a thread group of its own (clone without
+                // CLONE_THREAD) was nobody's when its first stop came.
+                let early = self.early_stops.remove(&new_tid)
+                    || crate::ptrace::wait::take_early_stop(new_tid);
                 let state = if early {
                     RunState::Stopped
                 } else {

@@ -7,7 +7,7 @@
 //! tid would hang until its other threads are gone.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 use super::{Pid, Tid};
 
@@ -148,6 +148,23 @@ pub fn note_statuses_left() {
 /// or some may still wait in the kernel with their SIGCHLD already taken.
 pub fn must_drain() -> bool {
     has_deferred() || STATUSES_LEFT.with(|left| left.get())
+}
+
+thread_local! {
+    /// First stops of tids that no process knew when they came: a fork
+    /// child's, or a clone child's in a thread group of its own (clone
+    /// without CLONE_THREAD), before its creator's event. That event takes it.
+    static EARLY_STOPS: RefCell<BTreeSet<Tid>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// Keep the first stop of a tid nobody knows yet (see `EARLY_STOPS`).
+pub fn note_early_stop(tid: Tid) {
+    EARLY_STOPS.with(|early| early.borrow_mut().insert(tid));
+}
+
+/// Did `tid`'s first stop come already? Forgets it.
+pub fn take_early_stop(tid: Tid) -> bool {
+    EARLY_STOPS.with(|early| early.borrow_mut().remove(&tid))
 }
 
 thread_local! {

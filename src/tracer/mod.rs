@@ -15,7 +15,7 @@
 
 mod all_stop;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use anyhow::Result;
 
@@ -27,9 +27,6 @@ use crate::ptrace::{self, Pid, PtraceError, Tid};
 #[derive(Default)]
 pub struct Tracer {
     processes: BTreeMap<Pid, Process>,
-    /// First stops of fork children whose parent's fork event has not been
-    /// handled yet.
-    early_children: BTreeSet<Tid>,
     /// The process of the last stop reported to gdb.
     pub last_pid: Option<Pid>,
     /// Where the search for the next report starts (no process starves).
@@ -121,8 +118,8 @@ impl Tracer {
 
     /// Fork children the processes announced: held for gdb as processes of
     /// their own when it takes fork events, else let go. Then statuses
-    /// nobody took: a fork child's early first stop is kept for its
-    /// parent's event; anything else (the exit of a thread already
+    /// nobody took: the early first stop of a fork child, or of a clone
+    /// child in a thread group of its own, is kept for its creator's event; anything else (the exit of a thread already
     /// forgotten) is dropped.
     pub fn settle(&mut self) -> Result<()> {
         loop {
@@ -153,9 +150,8 @@ impl Tracer {
                         process.handle_wait(tid, event)?;
                     }
                 }
-                None if is_stop(event) => {
-                    self.early_children.insert(tid);
-                }
+                // Its creator's event comes later and takes it.
+                None if is_stop(event) => wait::note_early_stop(tid),
                 None => log::debug!("dropping status of unknown {tid}: {event:?}"),
             }
         }
@@ -164,7 +160,7 @@ impl Tracer {
     /// Wait for the child's first stop (it comes at once: auto-attached
     /// children start in PTRACE_EVENT_STOP), then hold or release it.
     fn adopt(&mut self, parent: Pid, child: Pid, is_vfork: bool) -> Result<()> {
-        if !self.early_children.remove(&child.leader()) {
+        if !wait::take_early_stop(child.leader()) {
             loop {
                 match wait::block_on(child.leader())? {
                     Waited::Event(_, WaitEvent::Exited { .. } | WaitEvent::Killed { .. })
