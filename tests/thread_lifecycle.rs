@@ -5,7 +5,9 @@
 //! program (`catch exec`, and a breakpoint re-set in the new program); and a
 //! SIGKILL from outside, while stopped at a breakpoint and while running
 //! (`Program terminated with signal SIGKILL`, server exits, nothing left);
-//! and clone children in thread groups of their own, run as threads.
+//! clone children in thread groups of their own, run as threads; and the
+//! one thread gdb let run (scheduler-locking) exiting: nothing left to wait
+//! for.
 
 mod common;
 
@@ -254,5 +256,42 @@ fn a_clone_in_a_thread_group_of_its_own_runs_as_a_thread() {
     );
     // Exit code 3 would say a clone child never ran.
     gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited normally]"));
+    server.assert_exits("after the program ended");
+}
+
+/// With scheduler-locking, gdb resumes one thread; when that thread exits
+/// nothing is left to wait for. The server says so (`N`, as gdbserver
+/// does: "No unwaited-for children left.") instead of waiting for ever,
+/// and the program, its other thread intact, then runs to its end.
+#[test]
+fn the_only_resumed_thread_exiting_leaves_nothing_to_wait_for() {
+    let server = Server::launch(&program("lone_thread_exit"), &[]);
+    let pid = server.inferior_pid;
+    let mut cmds: Vec<String> = vec![
+        "break worker_ready".into(),
+        "continue".into(),
+        "set scheduler-locking on".into(),
+        "continue".into(),
+    ];
+    cmds.extend(marked("left", &["info threads"]));
+    cmds.extend([
+        "thread 1".into(),
+        "set scheduler-locking off".into(),
+        "continue".into(),
+    ]);
+    let gdb = run(&server, &cmds);
+    assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
+    gdb.assert_contains("hit Breakpoint 1, worker_ready () at ");
+    gdb.assert_contains("No unwaited-for children left.");
+    let left = gdb.section("left");
+    assert_eq!(listed_tids(&left, pid), vec![pid], "info threads:\n{left}");
+    assert!(
+        left.contains("The current thread <Thread ID 2> has terminated"),
+        "{left}"
+    );
+    // main joined the worker and returned 9.
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {pid}) exited with code 011]"
+    ));
     server.assert_exits("after the program ended");
 }

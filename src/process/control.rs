@@ -226,6 +226,11 @@ impl Process {
         Ok(())
     }
 
+    /// Is one of its threads running for gdb (part of the last resume)?
+    pub fn has_resumed_thread(&self) -> bool {
+        self.threads.values().any(|t| t.resumed)
+    }
+
     /// Is there anything to tell gdb right now? Only threads gdb resumed
     /// may report; a stale breakpoint event is dropped here.
     pub fn has_report(&mut self) -> bool {

@@ -98,6 +98,8 @@ pub struct Session<'a> {
     exec_events: bool,
     /// gdb takes fork events (it offered fork-events+).
     fork_events: bool,
+    /// gdb takes `N`, no thread left to wait for (it offered no-resumed+).
+    no_resumed: bool,
     /// The thread list document being read in chunks (built at offset 0).
     thread_list: Vec<u8>,
     /// The `info os` document being read in chunks (built at offset 0).
@@ -148,6 +150,7 @@ impl<'a> Session<'a> {
             end: None,
             exec_events: false,
             fork_events: false,
+            no_resumed: false,
             thread_list: Vec::new(),
             os_data: Vec::new(),
             library_list: None,
@@ -212,6 +215,10 @@ impl<'a> Session<'a> {
                         self.target.tracer.is_empty() || self.target.tracer.has_report();
                     if has_report {
                         self.stop_and_report(false)?;
+                        continue;
+                    }
+                    if self.no_resumed && !self.target.tracer.has_resumed_thread() {
+                        self.report_no_resumed()?;
                         continue;
                     }
                     if !self.wait_for_gdb_or_program()? {
@@ -353,6 +360,7 @@ impl<'a> Session<'a> {
         if is_qsupported {
             self.exec_events = rsp::offers_feature(payload, b"exec-events+");
             self.fork_events = rsp::offers_feature(payload, b"fork-events+");
+            self.no_resumed = rsp::offers_feature(payload, b"no-resumed+");
             for process in self.target.tracer.processes_mut() {
                 process.report_forks = self.fork_events;
             }
@@ -605,6 +613,26 @@ impl<'a> Session<'a> {
         let text = self.without_disabled_fields(text);
         self.send(text.as_bytes());
         self.last_stop = Some(text);
+        Ok(())
+    }
+
+    /// Every thread gdb resumed is gone (with scheduler-locking, the one
+    /// thread it let run exited) and nothing else will report: waiting on
+    /// would hang. `N`, as gdbserver sends, makes gdb say "No unwaited-for
+    /// children left." with every thread stopped.
+    fn report_no_resumed(&mut self) -> Result<()> {
+        self.forward_program_output();
+        let tracer = &mut self.target.tracer;
+        tracer.stop_all()?;
+        tracer.processes_mut().for_each(|p| {
+            p.exited_threads.clear();
+            p.all_stopped_for_gdb();
+        });
+        // gdbstub only needs to leave its running state; its own reply is
+        // dropped for ours.
+        self.stub
+            .stopped(self.target, MultiThreadStopReason::Signal(Signal(0)))?;
+        self.send(b"N");
         Ok(())
     }
 

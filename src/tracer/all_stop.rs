@@ -45,6 +45,13 @@ impl Tracer {
         self.settle()
     }
 
+    /// Does a live thread that gdb resumed remain (all-stop)?
+    pub fn has_resumed_thread(&self) -> bool {
+        self.processes
+            .values()
+            .any(|p| p.is_alive() && p.has_resumed_thread())
+    }
+
     pub fn has_report(&mut self) -> bool {
         self.processes.values_mut().any(|p| p.has_report())
     }
