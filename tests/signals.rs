@@ -1,6 +1,8 @@
 //! Signals: reporting, delivery on `continue`, suppression with `signal 0`,
-//! injection with `signal SIGUSR1`, a fatal SIGSEGV (the server exits with
-//! the program), a real-time signal under gdb's own name, and exit codes.
+//! injection with `signal SIGUSR1` (also into a thread that another one's
+//! breakpoint stopped), a fatal SIGSEGV (the server exits with
+//! the program), a real-time signal under gdb's own name, exit codes, and
+//! the signal a reconnecting gdb is told of again.
 
 mod common;
 
@@ -132,4 +134,53 @@ fn exit_code_three_is_reported() {
     assert!(run.server.wait_exit(EVENT_TIMEOUT).is_some());
     let out = run.server.output();
     assert!(out.contains("Child exited with status 3"), "{out}");
+}
+
+/// `signal SIGUSR1` on a thread that stopped only because another thread
+/// hit a breakpoint: the kernel drops a signal given with a restart from
+/// such a stop (PTRACE_INTERRUPT's), so it must be queued to that very
+/// thread, and its delivery stop passed on as gdb asked, not reported.
+#[test]
+fn signal_command_reaches_a_thread_stopped_by_another_ones_breakpoint() {
+    let run = ResultRun::launch("sig-other", "signal_other_thread", &[]);
+    let pid = run.server.inferior_pid;
+    let gdb = run.server.gdb(&[
+        "break worker_ready",
+        "continue",
+        "break in_handler",
+        "thread 1",
+        "signal SIGUSR1",
+        "delete",
+        "continue",
+    ]);
+    gdb.assert_contains("hit Breakpoint 1, worker_ready () at ");
+    // Thread 1 runs the handler and stops in it: the signal was neither
+    // lost nor reported back as a new SIGUSR1.
+    gdb.assert_contains("Thread 1 \"signal_other_th\" hit Breakpoint 2, in_handler () at ");
+    gdb.assert_lacks("received signal SIGUSR1");
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited normally]"));
+    let result = std::fs::read_to_string(&run.result).unwrap_or_default();
+    assert_eq!(result, "main\n", "{}", gdb.text);
+}
+
+/// gdb disconnects while the program is stopped with a signal and
+/// reconnects: it is told of that signal again (`info program`), as
+/// gdbserver keeps its last status, and `continue` delivers it.
+#[test]
+fn a_reconnecting_gdb_is_told_of_the_signal_and_continue_delivers_it() {
+    let run = ResultRun::launch_with(&[], "sig-reconnect", "signals", &["usr1"]);
+    let server = &run.server;
+    let first = server.gdb(&["continue", "disconnect"]);
+    first.assert_contains("Program received signal SIGUSR1, User defined signal 1.");
+    assert!(
+        server.wait_listening(2, EVENT_TIMEOUT),
+        "{}",
+        server.output()
+    );
+    let second = server.gdb(&["info program", "continue"]);
+    second.assert_contains("It stopped with signal SIGUSR1, User defined signal 1.");
+    let pid = server.inferior_pid;
+    // One handler run: the exit code counts them.
+    second.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 01]"));
+    assert_eq!(handler_log(&run), "usr1\n");
 }

@@ -9,7 +9,7 @@ use super::registers;
 use super::{Process, ProcessExit, ResumeAction, RunState, StopEvent};
 use crate::linux::HwDebug;
 use crate::ptrace::wait::{self, WaitEvent, Waited};
-use crate::ptrace::{self, PtraceError, Tid};
+use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 /// Send one PTRACE_INTERRUPT to `thread` unless one is on its way.
 pub(super) fn interrupt(thread: &mut super::Thread) -> Result<()> {
@@ -79,6 +79,19 @@ impl Process {
             };
         }
         thread.group_stop = false;
+        let signal = match signal {
+            0 => 0,
+            _ if thread.in_signal_stop => signal,
+            // A restart would drop it here: queue it, and deliver it at
+            // the delivery stop it brings (see `deliver_queued_signal`).
+            _ => {
+                thread.queued_signal = Some(signal);
+                match ptrace::queue_signal(self.pid, tid, signal) {
+                    Ok(()) | Err(PtraceError::Gone) => 0,
+                    Err(e) => return Err(e).with_context(|| format!("cannot signal thread {tid}")),
+                }
+            }
+        };
         let result = match action {
             // PTRACE_SYSCALL only while gdb catches syscalls: it costs two
             // stops per syscall.
@@ -226,9 +239,20 @@ impl Process {
         Ok(())
     }
 
-    /// Is one of its threads running for gdb (part of the last resume)?
-    pub fn has_resumed_thread(&self) -> bool {
-        self.threads.values().any(|t| t.resumed)
+    /// May it still tell gdb something (all-stop)? Yes while a thread gdb
+    /// resumed lives, and while it is dying: a fatal signal was seen; with
+    /// no thread left its exit is due; a thread that left its exit stop,
+    /// or that the kernel has
+    /// woken (not in a tracing stop) or marked to die (SIGKILL pending: a
+    /// fatal signal or exit_group), has a status to come.
+    pub fn may_still_report(&self) -> bool {
+        self.dying
+            || self.threads.is_empty()
+            || self
+                .threads
+                .values()
+                .any(|t| t.resumed || t.state == RunState::Running)
+            || self.threads.keys().any(|&tid| dying(self.pid, tid))
     }
 
     /// Is there anything to tell gdb right now? Only threads gdb resumed
@@ -569,4 +593,23 @@ impl Process {
         self.desc = registers::describe(self.pid.leader())?;
         Ok(())
     }
+}
+
+/// Is this stopped thread on its way out: not in a tracing stop any more,
+/// or with SIGKILL pending (/proc; gone counts as dying too)?
+fn dying(pid: Pid, tid: Tid) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
+        return true;
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(str::trim)
+    };
+    let traced = field("State:").is_some_and(|state| state.starts_with('t'));
+    let kill_pending = field("SigPnd:")
+        .and_then(|mask| u64::from_str_radix(mask, 16).ok())
+        .is_some_and(|mask| mask & (1 << (libc::SIGKILL - 1)) != 0);
+    !traced || kill_pending
 }

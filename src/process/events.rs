@@ -27,8 +27,15 @@ impl Process {
             _ => {
                 let thread = self.thread_mut(tid)?;
                 thread.state = RunState::Stopped;
+                thread.in_signal_stop = matches!(event, WaitEvent::SignalStop { .. });
                 thread.invalidate_caches();
                 let interrupted = std::mem::take(&mut thread.interrupt_sent);
+                if let WaitEvent::SignalStop { signal } = event {
+                    if thread.queued_signal == Some(signal) {
+                        thread.queued_signal = None;
+                        return self.deliver_queued_signal(tid, signal);
+                    }
+                }
                 self.handle_stop(tid, event, interrupted)
             }
         }
@@ -49,6 +56,8 @@ impl Process {
     }
 
     fn thread_gone(&mut self, tid: Tid, how: ProcessExit) -> Result<()> {
+        // A signal that kills one thread kills them all.
+        self.dying |= matches!(how, ProcessExit::Killed(_));
         let known = self.threads.remove(&tid).is_some();
         if known && tid != self.pid.leader() && self.report_thread_exits {
             let code = match how {
@@ -129,6 +138,22 @@ impl Process {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The delivery stop of a signal queued for gdb's resume: deliver it,
+    /// as gdb asked, going on as gdb asked. During stop-all it waits for
+    /// the thread's next resume.
+    fn deliver_queued_signal(&mut self, tid: Tid, signal: i32) -> Result<()> {
+        let stopping = self.stopping;
+        let thread = self.thread_mut(tid)?;
+        if stopping {
+            thread.deferred_signal = signal;
+            return Ok(());
+        }
+        let action = thread
+            .last_action
+            .unwrap_or(ResumeAction::Continue { signal: 0 });
+        self.resume_thread(tid, action, signal)
     }
 
     fn handle_stop(&mut self, tid: Tid, event: WaitEvent, interrupted: bool) -> Result<()> {
@@ -246,6 +271,9 @@ impl Process {
                 // becomes a zombie that never stops again, so it must not be
                 // waited for or listed. Its final status, when the last
                 // thread goes, still ends the process (`thread_gone`).
+                // Unless a fatal signal took it: then the others follow.
+                let status = ptrace::event_msg(tid).unwrap_or(0) as i32;
+                self.dying |= libc::WIFSIGNALED(status);
                 self.threads.remove(&tid);
                 match ptrace::cont(tid, 0) {
                     Ok(()) | Err(PtraceError::Gone) => Ok(()),
@@ -461,6 +489,7 @@ impl Process {
         leader.comm = None;
         leader.handle = None;
         leader.state = RunState::Stopped;
+        leader.in_signal_stop = false;
         leader.invalidate_caches();
         self.threads.clear();
         self.threads.insert(pid, leader);

@@ -77,6 +77,10 @@ pub struct Process {
     missed_exit: bool,
     /// State for choosing among threads with events.
     random_state: u64,
+    /// A fatal signal reached it (a thread was killed, or the leader left
+    /// with one): every thread is going, and the process's exit will be
+    /// reported.
+    pub(super) dying: bool,
     /// Signals gdb lets through silently (QPassSignals), by gdb's number: a
     /// Linux signal is looked up by its gdb number, as gdbserver does (Linux
     /// 29 is gdb's SIGIO, whatever gdb says of SIGPOLL).
@@ -162,6 +166,7 @@ impl Process {
             new_children: Vec::new(),
             missed_exit: false,
             random_state: 0x9e37_79b9_7f4a_7c15 ^ (pid.raw() as u64),
+            dying: false,
             pass_signals: [false; 256],
             catch_syscalls: None,
             conditions: BTreeMap::new(),

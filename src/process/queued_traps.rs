@@ -65,7 +65,9 @@ impl Process {
             // Anything else (it was killed, it exits): handled as usual.
             return self.handle_wait_held(tid, event);
         }
-        self.thread_mut(tid)?.state = RunState::Stopped;
+        let thread = self.thread_mut(tid)?;
+        thread.state = RunState::Stopped;
+        thread.in_signal_stop = true;
         let code = ptrace::siginfo(tid)?.si_code;
         let ours = match trap_cause(code) {
             TrapCause::Breakpoint => {

@@ -122,6 +122,14 @@ pub struct Thread {
     /// The signal from its latest signal-delivery stop, if it is stopped in one
     /// and that signal has not been reported or passed.
     pub stop_signal: Option<i32>,
+    /// It is stopped in a signal-delivery stop (a breakpoint's or a step's
+    /// SIGTRAP included): only there does a restart deliver a signal; from
+    /// an interrupt, event or syscall stop the kernel drops it.
+    pub in_signal_stop: bool,
+    /// A signal gdb's resume asked for that was queued with tgkill (the
+    /// thread was in no signal-delivery stop): its delivery stop is gdb's
+    /// request carried out, so it is delivered, not reported.
+    pub queued_signal: Option<i32>,
     /// Its registers as read since it stopped.
     pub regs: NativeRegisters,
     /// /proc/PID/task/TID/comm kept open: re-reading the name for every
@@ -147,6 +155,8 @@ impl Thread {
             interrupt_sent: false,
             stop_requested: None,
             stop_signal: None,
+            in_signal_stop: false,
+            queued_signal: None,
             regs: NativeRegisters::default(),
             comm: None,
             debug_generation: 0,

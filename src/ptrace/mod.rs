@@ -115,6 +115,25 @@ pub fn interrupt(tid: Tid) -> PtraceResult<()> {
     request("PTRACE_INTERRUPT", libc::PTRACE_INTERRUPT, tid, 0, 0).map(drop)
 }
 
+/// Queue `signal` for one thread of `pid` (tgkill): how a signal reaches a
+/// thread that is not in a signal-delivery stop, where a restart request
+/// would drop it.
+pub fn queue_signal(pid: Pid, tid: Tid, signal: i32) -> PtraceResult<()> {
+    // SAFETY: tgkill(2) with integer arguments.
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, pid.raw(), tid.raw(), signal) };
+    log::trace!("tgkill({pid}, {tid}, {signal}) = {rc}");
+    match rc {
+        0 => Ok(()),
+        _ => match errno() {
+            libc::ESRCH => Err(PtraceError::Gone),
+            e => Err(PtraceError::Os {
+                request: "tgkill",
+                errno: e,
+            }),
+        },
+    }
+}
+
 /// Restart a stopped thread, delivering `signal` (0 for none).
 pub fn cont(tid: Tid, signal: i32) -> PtraceResult<()> {
     request("PTRACE_CONT", libc::PTRACE_CONT, tid, 0, signal as usize).map(drop)

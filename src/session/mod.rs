@@ -217,8 +217,14 @@ impl<'a> Session<'a> {
                         self.stop_and_report(false)?;
                         continue;
                     }
-                    if self.no_resumed && !self.target.tracer.has_resumed_thread() {
-                        self.report_no_resumed()?;
+                    if self.no_resumed && !self.target.tracer.may_still_report() {
+                        // A status that came since the last look decides.
+                        self.target.tracer.drain_events_until_report()?;
+                        if !self.target.tracer.has_report()
+                            && !self.target.tracer.may_still_report()
+                        {
+                            self.report_no_resumed()?;
+                        }
                         continue;
                     }
                     if !self.wait_for_gdb_or_program()? {
@@ -523,9 +529,15 @@ impl<'a> Session<'a> {
             return Ok(thread_stop_text(inferior, tid, event, multiprocess, false));
         }
         let tid = inferior.last_reported;
-        let event = StopEvent::Signal {
-            signal: libc::SIGTRAP,
-        };
+        // A reconnecting gdb hears the signal it was told of, as long as
+        // the thread still holds it undelivered (gdbserver keeps its last
+        // status too); `continue` then delivers it.
+        let signal = inferior
+            .threads
+            .get(&tid)
+            .and_then(|t| t.stop_signal)
+            .unwrap_or(libc::SIGTRAP);
+        let event = StopEvent::Signal { signal };
         Ok(thread_stop_text(inferior, tid, event, multiprocess, false))
     }
 

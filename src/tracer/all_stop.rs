@@ -45,11 +45,12 @@ impl Tracer {
         self.settle()
     }
 
-    /// Does a live thread that gdb resumed remain (all-stop)?
-    pub fn has_resumed_thread(&self) -> bool {
+    /// May a process still tell gdb something (all-stop)? See
+    /// `Process::may_still_report`.
+    pub fn may_still_report(&self) -> bool {
         self.processes
             .values()
-            .any(|p| p.is_alive() && p.has_resumed_thread())
+            .any(|p| p.is_alive() && p.may_still_report())
     }
 
     pub fn has_report(&mut self) -> bool {
