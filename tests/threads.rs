@@ -4,8 +4,7 @@
 //! threads are each counted exactly once; scheduler locking keeps the other
 //! threads stopped through `step`, `next` and `continue`; one thread steps
 //! over a breakpoint the other threads sit on; and Ctrl-C (raw RSP client)
-//! stops every thread of a busy program, which then runs again; and a step
-//! cut short by another thread's hit leaves no stray SIGTRAP.
+//! stops every thread of a busy program, which then runs again.
 
 mod common;
 
@@ -547,28 +546,4 @@ fn each_thread_has_its_pthread_handle() {
     assert_eq!(format!("{handle:x}"), field("SELF "), "{}", gdb.text);
     // gdb finds the thread by it.
     assert_eq!(field("FOUND "), field("CURRENT "));
-}
-
-/// `next` on a line that both threads keep hitting (as
-/// gdb.threads/pending-step.exp): the stepping thread is often stopped by
-/// the other one's hit just as its step ends, and that step's SIGTRAP
-/// comes only when it next runs, under `continue`. That trap is ours, not
-/// a signal of the program's for gdb.
-#[test]
-fn a_step_cut_short_by_another_threads_hit_leaves_no_stray_sigtrap() {
-    let server = Server::launch(&program("threads_next"), &[]);
-    let mut cmds = vec![
-        format!("break {}", loc("threads_next", "COUNT_LINE")),
-        "continue".into(),
-    ];
-    cmds.extend(std::iter::repeat_n("next".to_string(), 40));
-    cmds.push("kill".into());
-    let cmds: Vec<&str> = cmds.iter().map(String::as_str).collect();
-    let gdb = server.gdb(&cmds);
-    assert!(!gdb.timed_out(), "gdb hung:\n{}", gdb.text);
-    gdb.assert_lacks("received signal SIGTRAP");
-    // Every `next` stopped somewhere in count(): at the line it stepped
-    // to, or at the other thread's hit.
-    assert!(gdb.count("hit Breakpoint 1, count (") >= 1, "{}", gdb.text);
-    gdb.assert_contains("[Inferior 1 (process");
 }

@@ -202,7 +202,6 @@ impl Process {
                 // SIGCONT ended the group stop.
                 let thread = self.thread_mut(tid)?;
                 thread.group_stop = false;
-                thread.step_trap_owed |= thread.is_stepping();
                 if let Some(event) = thread.stop_requested.take() {
                     thread.pending = Some(event);
                     return Ok(());
@@ -450,18 +449,7 @@ impl Process {
             self.set_pc(tid, pc - PC_AFTER_BREAKPOINT)?;
             return self.resume_internal(tid);
         }
-        if cause == TrapCause::Step && !stepping {
-            let thread = self.thread_mut(tid)?;
-            if std::mem::take(&mut thread.step_trap_owed) {
-                // The trap of a step our interrupt overtook, delivered now
-                // that the thread was resumed otherwise: not the program's
-                // (gdb would see a SIGTRAP out of nowhere). Go on.
-                log::debug!("{tid}: trap of an interrupted step");
-                return self.resume_internal(tid);
-            }
-        }
         if stepping && cause != TrapCause::Other {
-            self.thread_mut(tid)?.step_trap_owed = false;
             if let Some(ResumeAction::RangeStep { start, end }) = last {
                 if pc >= start && pc < end && !self.has_breakpoint(pc) && !self.stopping {
                     // Still inside the line gdb is stepping: step again without

@@ -130,10 +130,6 @@ pub struct Thread {
     /// thread was in no signal-delivery stop): its delivery stop is gdb's
     /// request carried out, so it is delivered, not reported.
     pub queued_signal: Option<i32>,
-    /// Our PTRACE_INTERRUPT stopped it in the middle of a step: the step
-    /// may have ended just before, its SIGTRAP queued behind the
-    /// interrupt's stop, to arrive when the thread next runs.
-    pub step_trap_owed: bool,
     /// Its registers as read since it stopped.
     pub regs: NativeRegisters,
     /// /proc/PID/task/TID/comm kept open: re-reading the name for every
@@ -161,7 +157,6 @@ impl Thread {
             stop_signal: None,
             in_signal_stop: false,
             queued_signal: None,
-            step_trap_owed: false,
             regs: NativeRegisters::default(),
             comm: None,
             debug_generation: 0,
