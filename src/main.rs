@@ -10,6 +10,7 @@ mod ids;
 mod linux;
 mod logging;
 mod osdata;
+mod proc_status;
 mod process;
 mod ptrace;
 mod rsp;

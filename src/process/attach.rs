@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Result};
 
 use super::{Process, RunState, Thread};
+use crate::proc_status::ProcStatus;
 use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 /// The threads of `pid` listed in /proc that are not `known` yet, with
@@ -49,10 +50,7 @@ fn new_live_tasks(pid: Pid, known: impl Fn(Tid) -> bool) -> std::io::Result<Vec<
 /// A field of /proc/ID/status, for a process or one of its threads (the
 /// kernel lists threads under /proc too).
 fn status_field(id: impl std::fmt::Display, field: &str) -> Option<String> {
-    let status = std::fs::read_to_string(format!("/proc/{id}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().to_string()))
+    ProcStatus::of(id)?.field(field).map(str::to_string)
 }
 
 fn process_name(pid: Pid) -> String {

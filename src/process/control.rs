@@ -8,6 +8,7 @@ use super::memory::Memory;
 use super::registers;
 use super::{Process, ProcessExit, ResumeAction, RunState, StopEvent};
 use crate::linux::HwDebug;
+use crate::proc_status::ProcStatus;
 use crate::ptrace::wait::{self, WaitEvent, Waited};
 use crate::ptrace::{self, Pid, PtraceError, Tid};
 
@@ -242,9 +243,9 @@ impl Process {
     /// May it still tell gdb something (all-stop)? Yes while a thread gdb
     /// resumed lives, and while it is dying: a fatal signal was seen; with
     /// no thread left its exit is due; a thread that left its exit stop,
-    /// or that the kernel has
-    /// woken (not in a tracing stop) or marked to die (SIGKILL pending: a
-    /// fatal signal or exit_group), has a status to come.
+    /// or that the kernel has woken (not in a tracing stop) or marked to
+    /// die (SIGKILL pending: a fatal signal or exit_group), has a status
+    /// to come.
     pub fn may_still_report(&self) -> bool {
         self.dying
             || self.threads.is_empty()
@@ -598,18 +599,6 @@ impl Process {
 /// Is this stopped thread on its way out: not in a tracing stop any more,
 /// or with SIGKILL pending (/proc; gone counts as dying too)?
 fn dying(pid: Pid, tid: Tid) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
-        return true;
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map(str::trim)
-    };
-    let traced = field("State:").is_some_and(|state| state.starts_with('t'));
-    let kill_pending = field("SigPnd:")
-        .and_then(|mask| u64::from_str_radix(mask, 16).ok())
-        .is_some_and(|mask| mask & (1 << (libc::SIGKILL - 1)) != 0);
-    !traced || kill_pending
+    ProcStatus::of_thread(pid, tid)
+        .is_none_or(|status| status.state() != Some('t') || status.pending(libc::SIGKILL))
 }

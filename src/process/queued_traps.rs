@@ -13,19 +13,13 @@ use anyhow::Result;
 
 use super::registers::{trap_cause, TrapCause, PC_AFTER_BREAKPOINT};
 use super::{Process, RunState};
+use crate::proc_status::ProcStatus;
 use crate::ptrace::wait::WaitEvent;
 use crate::ptrace::{self, Pid, Tid};
 
 /// Does /proc say this thread has a SIGTRAP of its own pending?
 fn sigtrap_pending(pid: Pid, tid: Tid) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
-        return false;
-    };
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigPnd:"))
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .is_some_and(|mask| mask & (1 << (libc::SIGTRAP - 1)) != 0)
+    ProcStatus::of_thread(pid, tid).is_some_and(|status| status.pending(libc::SIGTRAP))
 }
 
 impl Process {

@@ -246,11 +246,10 @@ pub fn from_kernel(blocking: bool) -> std::io::Result<Waited> {
 /// it is gone. For a status from a tid we do not know yet: a new thread of
 /// a process we trace, or a fork child (its own thread group).
 pub fn thread_group_of(tid: Tid) -> Option<Pid> {
-    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Tgid:"))
-        .and_then(|value| value.trim().parse().ok())
+    crate::proc_status::ProcStatus::of(tid)?
+        .field("Tgid:")?
+        .parse()
+        .ok()
         .map(Pid::new)
 }
 
