@@ -52,6 +52,8 @@ Other options:
                         Exec PROG directly instead of using a shell.
                         Disables argument globbing and variable substitution
                         on UNIX-like systems.
+  --no-spin             Never stay awake waiting for gdb or the program:
+                        sleep at once (saves CPU, costs latency).
 
 Debug options:
 
@@ -161,6 +163,10 @@ pub struct Cli {
     /// Exec PROG directly: no globbing or variable substitution in ARGS.
     #[arg(long = "no-startup-with-shell")]
     pub no_startup_with_shell: bool,
+    /// Sleep at once instead of spinning briefly for gdb's next packet or
+    /// the program's next stop (see session/spin.rs).
+    #[arg(long = "no-spin")]
+    pub no_spin: bool,
     /// COMM, then the program and its arguments (or the PID with --attach).
     #[arg(
         required_unless_present_any = ["selftest", "help", "version"],

@@ -124,6 +124,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         working_dir: None,
         wrapper: cli.wrapper.clone(),
         startup_with_shell: !cli.no_startup_with_shell,
+        spin: session::spin::worthwhile(cli.no_spin),
     };
     let mut program_output = None;
     let inferior = match mode {

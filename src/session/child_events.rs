@@ -78,11 +78,12 @@ impl Ready {
 
 /// Block until gdb sent something, a child changed state, or the program
 /// wrote output we forward (`output`, when there is such a pipe; poll
-/// ignores a negative fd).
+/// ignores a negative fd). Spins for up to `spin` before sleeping.
 pub fn wait_ready(
     connection: RawFd,
     children: &ChildEvents,
     output: Option<RawFd>,
+    spin: std::time::Duration,
 ) -> io::Result<Ready> {
     let pollfd = |fd| libc::pollfd {
         fd,
@@ -94,29 +95,38 @@ pub fn wait_ready(
         pollfd(children.fd()),
         pollfd(output.unwrap_or(-1)),
     ];
+    let mut spin = spin;
     loop {
-        // SAFETY: poll over a local array of three pollfds.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) };
-        if n >= 0 {
-            let ready = Ready {
-                connection: fds[0].revents != 0,
-                children: fds[1].revents != 0,
-                output: fds[2].revents != 0,
-            };
-            log::debug!(target: "event-loop", "woke: {ready:?}");
-            return Ok(ready);
-        }
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(err);
-        }
-        if crate::termination::requested().is_some() {
-            // Nothing ready: the session sees the signal and ends.
-            return Ok(Ready {
-                connection: false,
-                children: false,
-                output: false,
-            });
+        let polled = match spin.is_zero() {
+            // The spin is spent once; then sleep.
+            false => super::spin::poll_briefly(&mut fds, std::mem::take(&mut spin)),
+            // SAFETY: poll over a local array of three pollfds.
+            true => match unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) } {
+                n if n >= 0 => Ok(n as usize),
+                _ => Err(io::Error::last_os_error()),
+            },
+        };
+        match polled {
+            Ok(0) => continue,
+            Ok(_) => {
+                let ready = Ready {
+                    connection: fds[0].revents != 0,
+                    children: fds[1].revents != 0,
+                    output: fds[2].revents != 0,
+                };
+                log::debug!(target: "event-loop", "woke: {ready:?}");
+                return Ok(ready);
+            }
+            Err(err) if err.raw_os_error() != Some(libc::EINTR) => return Err(err),
+            Err(_) if crate::termination::requested().is_some() => {
+                // Nothing ready: the session sees the signal and ends.
+                return Ok(Ready {
+                    connection: false,
+                    children: false,
+                    output: false,
+                });
+            }
+            Err(_) => {}
         }
     }
 }

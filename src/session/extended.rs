@@ -39,6 +39,9 @@ pub struct RunConfig {
     /// Start programs through `$SHELL -c exec ...` (`--startup-with-shell`,
     /// gdb's QStartupWithShell).
     pub startup_with_shell: bool,
+    /// Stay awake briefly before sleeping (see `spin`): not `--no-spin`,
+    /// and more than one CPU.
+    pub spin: bool,
 }
 
 /// `~` and `~/...` in gdb's `set cwd` are the home directory, `~user/...`

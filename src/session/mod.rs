@@ -11,6 +11,7 @@ mod monitor;
 mod non_stop;
 mod owned;
 pub mod program_output;
+pub mod spin;
 pub mod transport;
 
 use anyhow::{Context, Result};
@@ -240,7 +241,15 @@ impl<'a> Session<'a> {
                         continue;
                     }
                 }
-                StubState::Idle => self.flush()?,
+                StubState::Idle => {
+                    self.flush()?;
+                    if self.config.spin
+                        && !self.transport.await_readable_briefly(spin::AWAITING_GDB)
+                    {
+                        // A signal: the loop's top sees a termination.
+                        continue;
+                    }
+                }
             }
             // Read what gdb sent (blocking: in Running state poll said it is ready).
             let bytes = match self.transport.read() {
@@ -280,8 +289,15 @@ impl<'a> Session<'a> {
         // its SIGCHLD already: look at it now instead of sleeping.
         let ready = match crate::ptrace::wait::must_drain() {
             true => child_events::Ready::children_only(),
-            false => child_events::wait_ready(self.transport.read_fd(), self.children, output_fd)
-                .context("poll")?,
+            false => {
+                let spin = match self.config.spin {
+                    true => spin::AWAITING_EVENT,
+                    false => std::time::Duration::ZERO,
+                };
+                let connection = self.transport.read_fd();
+                child_events::wait_ready(connection, self.children, output_fd, spin)
+                    .context("poll")?
+            }
         };
         if ready.output {
             self.forward_program_output();

@@ -60,6 +60,23 @@ impl Transport {
         }
     }
 
+    /// Spin (see `spin`) until gdb's bytes are ready to read or `budget`
+    /// is spent; the read that follows blocks if they are not. False when
+    /// a signal came (the caller looks for a termination request before
+    /// it blocks in the read).
+    pub fn await_readable_briefly(&self, budget: std::time::Duration) -> bool {
+        let mut fds = [libc::pollfd {
+            fd: self.read_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        match super::spin::poll_briefly(&mut fds, budget) {
+            Err(e) => e.raw_os_error() != Some(libc::EINTR),
+            // Not ready: the blocking read waits, or reports the error.
+            Ok(_) => true,
+        }
+    }
+
     pub fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
             // SAFETY: writing from a live slice.
