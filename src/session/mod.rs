@@ -107,6 +107,10 @@ pub struct Session<'a> {
     os_data: Vec<u8>,
     /// The shared-library list being read in chunks (built at offset 0).
     library_list: Option<Vec<u8>>,
+    /// Spinning before a wait for gdb's next packet, and for the program's
+    /// next stop (see `spin`).
+    gdb_spin: spin::SpinPolicy,
+    event_spin: spin::SpinPolicy,
     /// gdb's current thread for register/memory/siginfo requests (`Hg`,
     /// or the thread of the last stop).
     general_thread: Option<Tid>,
@@ -137,7 +141,11 @@ impl<'a> Session<'a> {
         config: &'a mut RunConfig,
     ) -> Result<Session<'a>> {
         let stub = StubDriver::new(target)?;
+        let gdb_spin = spin::SpinPolicy::new(spin::AWAITING_GDB, config.spin);
+        let event_spin = spin::SpinPolicy::new(spin::AWAITING_EVENT, config.spin);
         Ok(Session {
+            gdb_spin,
+            event_spin,
             transport,
             config,
             target,
@@ -169,6 +177,8 @@ impl<'a> Session<'a> {
 
     pub fn run(mut self) -> Result<SessionEnd> {
         let mut items = Vec::new();
+        // Set while the loop waits in Idle: how long gdb took to send.
+        let mut awaiting_gdb_since = None;
         loop {
             if let Some(signal) = crate::termination::requested() {
                 self.end.get_or_insert(SessionEnd::Terminated(signal));
@@ -243,12 +253,15 @@ impl<'a> Session<'a> {
                 }
                 StubState::Idle => {
                     self.flush()?;
-                    if self.config.spin
-                        && !self.transport.await_readable_briefly(spin::AWAITING_GDB)
+                    let since = std::time::Instant::now();
+                    if !self
+                        .transport
+                        .await_readable_briefly(self.gdb_spin.budget())
                     {
                         // A signal: the loop's top sees a termination.
                         continue;
                     }
+                    awaiting_gdb_since = Some(since);
                 }
             }
             // Read what gdb sent (blocking: in Running state poll said it is ready).
@@ -258,6 +271,9 @@ impl<'a> Session<'a> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e).context("reading from gdb"),
             };
+            if let Some(since) = awaiting_gdb_since.take() {
+                self.gdb_spin.record(since.elapsed());
+            }
             if bytes.is_empty() {
                 log::debug!("gdb closed the connection");
                 self.on_connection_closed()?;
@@ -290,13 +306,15 @@ impl<'a> Session<'a> {
         let ready = match crate::ptrace::wait::must_drain() {
             true => child_events::Ready::children_only(),
             false => {
-                let spin = match self.config.spin {
-                    true => spin::AWAITING_EVENT,
-                    false => std::time::Duration::ZERO,
-                };
+                let since = std::time::Instant::now();
                 let connection = self.transport.read_fd();
-                child_events::wait_ready(connection, self.children, output_fd, spin)
-                    .context("poll")?
+                let spin = self.event_spin.budget();
+                let ready = child_events::wait_ready(connection, self.children, output_fd, spin)
+                    .context("poll")?;
+                if ready.children {
+                    self.event_spin.record(since.elapsed());
+                }
+                ready
             }
         };
         if ready.output {

@@ -28,6 +28,48 @@ pub const AWAITING_EVENT: Duration = Duration::from_micros(50);
 /// Time between two looks while spinning.
 const POLL_INTERVAL: Duration = Duration::from_micros(2);
 
+/// When to spin for one kind of wait: unless the last few waits of that
+/// kind all outlasted the budget (gdb busy reading symbols, a program that
+/// runs for a while, a loaded machine where the process we wait for waits
+/// for a CPU): a spin that would not have ended the wait is CPU taken from
+/// whoever else needs it. One wait that would have fit turns spinning back
+/// on. A single long wait among short ones does not turn it off: with 1000
+/// threads, `info threads` ran 20% slower when one miss did.
+#[derive(Debug, Clone, Copy)]
+pub struct SpinPolicy {
+    budget: Duration,
+    misses: u8,
+}
+
+/// Consecutive waits longer than the budget after which spinning stops.
+const MISSES_BEFORE_SLEEPING: u8 = 3;
+
+impl SpinPolicy {
+    /// Spinning up to `budget` when `enabled` (see `worthwhile`), else never.
+    pub fn new(budget: Duration, enabled: bool) -> SpinPolicy {
+        SpinPolicy {
+            budget: if enabled { budget } else { Duration::ZERO },
+            misses: 0,
+        }
+    }
+
+    /// How long to spin before this wait (zero: sleep at once).
+    pub fn budget(&self) -> Duration {
+        match self.misses < MISSES_BEFORE_SLEEPING {
+            true => self.budget,
+            false => Duration::ZERO,
+        }
+    }
+
+    /// How long the wait took, from before the spin to readiness.
+    pub fn record(&mut self, waited: Duration) {
+        self.misses = match waited <= self.budget {
+            true => 0,
+            false => self.misses.saturating_add(1),
+        };
+    }
+}
+
 /// Whether spinning can help here: not disabled, and this process may run
 /// on more than one CPU.
 pub fn worthwhile(disabled: bool) -> bool {
@@ -62,6 +104,65 @@ pub fn poll_briefly(fds: &mut [libc::pollfd], budget: Duration) -> io::Result<us
         let pause = Instant::now();
         while pause.elapsed() < POLL_INTERVAL {
             std::hint::spin_loop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGET: Duration = Duration::from_micros(100);
+    const SHORT: Duration = Duration::from_micros(30);
+    const LONG: Duration = Duration::from_millis(5);
+
+    #[test]
+    fn spinning_stops_after_consecutive_long_waits_and_resumes_after_a_short_one() {
+        let mut policy = SpinPolicy::new(BUDGET, true);
+        assert_eq!(policy.budget(), BUDGET);
+        policy.record(LONG);
+        policy.record(SHORT);
+        policy.record(LONG);
+        policy.record(LONG);
+        // Two misses in a row, broken once before: still spinning.
+        assert_eq!(policy.budget(), BUDGET);
+        policy.record(LONG);
+        assert_eq!(policy.budget(), Duration::ZERO);
+        policy.record(LONG);
+        assert_eq!(policy.budget(), Duration::ZERO);
+        // Slept at once, and the wait would have fitted: spin again.
+        policy.record(SHORT);
+        assert_eq!(policy.budget(), BUDGET);
+    }
+
+    #[test]
+    fn a_disabled_policy_never_spins() {
+        let mut policy = SpinPolicy::new(BUDGET, false);
+        assert_eq!(policy.budget(), Duration::ZERO);
+        policy.record(Duration::ZERO);
+        assert_eq!(policy.budget(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_brief_poll_finds_a_ready_fd_and_gives_up_on_a_silent_one() {
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) into a local array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let mut pollfd = [libc::pollfd {
+            fd: fds[0],
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let start = Instant::now();
+        assert_eq!(poll_briefly(&mut pollfd, BUDGET).expect("poll"), 0);
+        assert!(start.elapsed() >= BUDGET);
+        // SAFETY: one byte from a local into the pipe's write end.
+        assert_eq!(unsafe { libc::write(fds[1], b"x".as_ptr().cast(), 1) }, 1);
+        assert_eq!(poll_briefly(&mut pollfd, BUDGET).expect("poll"), 1);
+        // SAFETY: closing the pipe we opened.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
         }
     }
 }
