@@ -8,6 +8,8 @@ text (for the terminal) and as Markdown (for BENCH_OUT).
 import statistics
 
 SERVERS = ("gdbserver", "rgdbserver")
+# The count tables add rgdbserver without its spin (see counts.py).
+COUNTED = SERVERS + ("rgdbserver --no-spin",)
 
 
 def num(v):
@@ -66,17 +68,17 @@ def result_rows(metrics, samples, failures):
 def count_rows(counts, what, total=True):
     """Per-event counts (packets, system calls, instructions), both servers
     side by side, with a total row unless the rows are different events."""
-    names = sorted({k for s in SERVERS for k in counts.get(s, {}).get(what, {})},
-                   key=lambda k: -max(counts.get(s, {}).get(what, {}).get(k, 0) for s in SERVERS))
+    names = sorted({k for s in COUNTED for k in counts.get(s, {}).get(what, {})},
+                   key=lambda k: -max(counts.get(s, {}).get(what, {}).get(k, 0) for s in COUNTED))
     rows = []
     for name in names:
         rows.append([name] + [num(counts.get(s, {}).get(what, {}).get(name, 0))
-                              if s in counts else "n/a" for s in SERVERS])
+                              if s in counts else "n/a" for s in COUNTED])
     if not total:
-        return ["per event", *SERVERS], rows
+        return ["per event", *COUNTED], rows
     totals = ["total"] + [num(sum(counts[s][what].values())) if s in counts else "n/a"
-                          for s in SERVERS]
-    return ["per hit", *SERVERS], rows + [totals]
+                          for s in COUNTED]
+    return ["per hit", *COUNTED], rows + [totals]
 
 
 def text_table(header, rows):
