@@ -9,12 +9,14 @@
 //! step or a short run stops within tens of microseconds, so a server that
 //! stays awake that long is never woken. Measured on this project's 2-CPU VM
 //! (`scripts/bench/run.sh`, breakpoint hit: eleven packets and two stops),
-//! about 1000 us per hit without spinning and 600 with it.
+//! 995 us per hit without spinning and 528 with it, at 363 and 515 us of
+//! server CPU: the spin spends CPU so that nobody waits for a wake-up.
 //!
 //! The budget bounds the cost: after it the session sleeps in poll() as
 //! before, so an idle gdb or a long-running program costs one budget per
-//! turn, not a CPU. Spinning is off where it cannot help: one CPU to run on
-//! (the process we wait for would need our CPU), or `--no-spin`.
+//! turn, not a CPU; `SpinPolicy` stops spinning where waits keep outlasting
+//! it. Spinning is off where it cannot help: one CPU to run on (the process
+//! we wait for would need our CPU), or `--no-spin`.
 
 use std::io;
 use std::time::{Duration, Instant};
