@@ -81,8 +81,9 @@ pub fn worthwhile(disabled: bool) -> bool {
 
 /// Poll `fds` without sleeping, again and again for at most `budget`.
 /// Returns how many are ready (0: none within the budget). A signal ends
-/// the spin with EINTR, as it would end the caller's blocking poll: the
-/// caller must look at it before it sleeps (a termination request).
+/// the spin with EINTR, as it would end the caller's blocking poll, and so
+/// does a termination request whose signal came between two polls: the
+/// caller must look for one before it sleeps.
 pub fn poll_briefly(fds: &mut [libc::pollfd], budget: Duration) -> io::Result<usize> {
     if budget.is_zero() {
         return Ok(0);
@@ -96,6 +97,11 @@ pub fn poll_briefly(fds: &mut [libc::pollfd], budget: Duration) -> io::Result<us
         }
         if n < 0 {
             return Err(io::Error::last_os_error());
+        }
+        if crate::termination::requested().is_some() {
+            // Its handler ran while we were between polls: no poll saw
+            // EINTR, and the caller must not go to sleep.
+            return Err(io::Error::from_raw_os_error(libc::EINTR));
         }
         if start.elapsed() >= budget {
             return Ok(0);
