@@ -299,7 +299,16 @@ impl Process {
     /// until each is stopped or gone. Events found meanwhile stay pending.
     pub fn stop_all(&mut self) -> Result<()> {
         self.stopping = true;
-        let result = self.stop_all_inner();
+        let running: Vec<Tid> = self
+            .threads
+            .values()
+            .filter(|t| t.state != RunState::Stopped)
+            .map(|t| t.tid)
+            .collect();
+        let result = self.stop_all_inner().and_then(|()| match self.exit {
+            Some(_) => Ok(()),
+            None => self.take_overtaken_traps(running),
+        });
         self.stopping = false;
         result
     }

@@ -72,6 +72,16 @@ impl Breakpoints {
     }
 
     /// Has gdb removed breakpoints whose instruction is still in memory?
+    /// Is a breakpoint instruction of ours in memory at `addr` (inserted,
+    /// or removed by gdb and lingering)?
+    pub fn in_memory_at(&self, addr: u64) -> bool {
+        self.inserted.contains_key(&addr) || self.lingering.contains_key(&addr)
+    }
+
+    pub fn none_in_memory(&self) -> bool {
+        self.inserted.is_empty() && self.lingering.is_empty()
+    }
+
     pub fn any_lingering(&self) -> bool {
         !self.lingering.is_empty()
     }

@@ -8,6 +8,23 @@
 //! before detaching, every thread with a SIGTRAP pending runs to that
 //! signal's delivery stop (it runs no instruction of its own first), and a
 //! trap that was ours is discarded there.
+//!
+//! The same race at any stop-all, with the trap left queued while gdb
+//! looks: a thread that executed a breakpoint instruction as our interrupt
+//! came stands one byte past the breakpoint, inside the instruction under
+//! it. gdb then reads that PC and may insert a breakpoint there, over the
+//! middle of an instruction (gdb.threads/sigstep-threads.exp: `83 c0 01`,
+//! add $1,%eax, became `83 cc 01`, or $1,%esp, and the program crashed).
+//! So at the end of a stop-all such a thread is run to its SIGTRAP and the
+//! trap handled as if it had come first: the PC goes back to the
+//! breakpoint, whose hit is reported in its turn. And a thread gdb was
+//! single-stepping may have finished its step as the interrupt came: left
+//! queued, that trap would arrive when gdb next resumes the thread, most
+//! likely with a continue, and gdb would report a SIGTRAP out of nowhere
+//! (gdb.threads/pending-step.exp). As gdbserver drops a step's SIGTRAP
+//! that comes while it stops all threads, it is dropped: gdb, which
+//! stopped the step, gives the thread a new action and finds its PC where
+//! the step left it.
 
 use anyhow::Result;
 
@@ -43,6 +60,62 @@ impl Process {
             }
         }
         Ok(())
+    }
+
+    /// After a stop-all, for the threads it interrupted (`interrupted`):
+    /// take the SIGTRAP queued behind the interrupt of one that stands
+    /// just past a breakpoint or was stepping (see the module comment).
+    /// Checking /proc only for those keeps a stop-all over a thousand
+    /// threads from reading a thousand files.
+    pub(super) fn take_overtaken_traps(&mut self, interrupted: Vec<Tid>) -> Result<()> {
+        let breakpoints = !self.breakpoints.none_in_memory();
+        for tid in interrupted {
+            // Only a thread still in the plain stop of our interrupt: one
+            // that reported its own stop holds that event instead.
+            let Some(thread) = self.threads.get(&tid) else {
+                continue;
+            };
+            let plain_stop = thread.state == RunState::Stopped
+                && !thread.in_signal_stop
+                && thread.pending.is_none()
+                && thread.stop_signal.is_none()
+                && !thread.group_stop;
+            let stepping = thread.is_stepping();
+            if !plain_stop || !(stepping || breakpoints && self.just_past_breakpoint(tid)) {
+                continue;
+            }
+            if !sigtrap_pending(self.pid, tid) {
+                continue;
+            }
+            let Some(event) = self.run_to_next_stop(tid)? else {
+                continue;
+            };
+            let step_trap = stepping
+                && event
+                    == (WaitEvent::SignalStop {
+                        signal: libc::SIGTRAP,
+                    })
+                && self.debug_registers_empty()
+                && trap_cause(ptrace::siginfo(tid)?.si_code) == TrapCause::Step;
+            if !step_trap {
+                log::debug!("{tid}: taking the event our interrupt overtook: {event:?}");
+                self.handle_wait_held(tid, event)?;
+                continue;
+            }
+            log::debug!("{tid}: dropping the step trap our interrupt overtook");
+            let thread = self.thread_mut(tid)?;
+            thread.state = RunState::Stopped;
+            thread.in_signal_stop = true;
+        }
+        Ok(())
+    }
+
+    /// Is the thread's PC one byte past a breakpoint instruction of ours?
+    fn just_past_breakpoint(&mut self, tid: Tid) -> bool {
+        self.pc(tid).is_ok_and(|pc| {
+            self.breakpoints
+                .in_memory_at(pc.wrapping_sub(PC_AFTER_BREAKPOINT))
+        })
     }
 
     fn take_queued_trap(&mut self, tid: Tid) -> Result<()> {
