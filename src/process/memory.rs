@@ -71,17 +71,18 @@ impl Breakpoints {
             .filter(move |(bp, orig)| bp.saturating_add(orig.len() as u64) > addr)
     }
 
-    /// Has gdb removed breakpoints whose instruction is still in memory?
     /// Is a breakpoint instruction of ours in memory at `addr` (inserted,
     /// or removed by gdb and lingering)?
     pub fn in_memory_at(&self, addr: u64) -> bool {
         self.inserted.contains_key(&addr) || self.lingering.contains_key(&addr)
     }
 
+    /// No breakpoint instruction of ours is in memory.
     pub fn none_in_memory(&self) -> bool {
         self.inserted.is_empty() && self.lingering.is_empty()
     }
 
+    /// Has gdb removed breakpoints whose instruction is still in memory?
     pub fn any_lingering(&self) -> bool {
         !self.lingering.is_empty()
     }

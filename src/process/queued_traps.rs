@@ -65,8 +65,10 @@ impl Process {
     /// After a stop-all, for the threads it interrupted (`interrupted`):
     /// take the SIGTRAP queued behind the interrupt of one that stands
     /// just past a breakpoint or was stepping (see the module comment).
-    /// Checking /proc only for those keeps a stop-all over a thousand
-    /// threads from reading a thousand files.
+    /// The PC costs one PTRACE_GETREGS per interrupted thread while
+    /// breakpoints are in memory (kept for gdb's register reads); /proc
+    /// is read only for the few that pass, so a stop-all over a thousand
+    /// threads does not read a thousand files.
     pub(super) fn take_overtaken_traps(&mut self, interrupted: Vec<Tid>) -> Result<()> {
         let breakpoints = !self.breakpoints.none_in_memory();
         for tid in interrupted {
