@@ -299,18 +299,18 @@ impl Process {
     /// until each is stopped or gone. Events found meanwhile stay pending.
     pub fn stop_all(&mut self) -> Result<()> {
         self.stopping = true;
-        let running: Vec<Tid> = self
-            .threads
+        let result = self.stop_all_inner();
+        self.stopping = false;
+        result
+    }
+
+    /// Threads not seen stopped: the ones a stop-all will interrupt.
+    pub fn running_tids(&self) -> Vec<Tid> {
+        self.threads
             .values()
             .filter(|t| t.state != RunState::Stopped)
             .map(|t| t.tid)
-            .collect();
-        let result = self.stop_all_inner().and_then(|()| match self.exit {
-            Some(_) => Ok(()),
-            None => self.take_overtaken_traps(running),
-        });
-        self.stopping = false;
-        result
+            .collect()
     }
 
     /// Linear in the number of threads: with a thousand threads, a sweep

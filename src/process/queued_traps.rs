@@ -62,14 +62,20 @@ impl Process {
         Ok(())
     }
 
-    /// After a stop-all, for the threads it interrupted (`interrupted`):
+    /// After an all-stop stop-all whose event goes to gdb, for the threads
+    /// it interrupted (`interrupted`). Not after a stop-all of our own (a
+    /// step over a breakpoint whose condition is false): the threads then
+    /// go on as gdb left them, and a stepping thread still owes gdb its
+    /// step (in non-stop, from gdb's displaced-step copy of the
+    /// instruction: dropping that trap left the thread running off the
+    /// copy into a SIGSEGV, gdb.threads/interrupt-while-step-over.exp).
     /// take the SIGTRAP queued behind the interrupt of one that stands
     /// just past a breakpoint or was stepping (see the module comment).
     /// The PC costs one PTRACE_GETREGS per interrupted thread while
     /// breakpoints are in memory (kept for gdb's register reads); /proc
     /// is read only for the few that pass, so a stop-all over a thousand
     /// threads does not read a thousand files.
-    pub(super) fn take_overtaken_traps(&mut self, interrupted: Vec<Tid>) -> Result<()> {
+    pub fn take_overtaken_traps(&mut self, interrupted: Vec<Tid>) -> Result<()> {
         let breakpoints = !self.breakpoints.none_in_memory();
         for tid in interrupted {
             // Only a thread still in the plain stop of our interrupt: one

@@ -598,7 +598,7 @@ impl<'a> Session<'a> {
         self.forward_program_output();
         let multiprocess = self.stub.multiprocess;
         let tracer = &mut self.target.tracer;
-        tracer.stop_all()?;
+        tracer.stop_all_to_report()?;
         // All-stop reports no thread exits: gdb reads the thread list.
         tracer
             .processes_mut()

@@ -26,6 +26,24 @@ impl Tracer {
         Ok(())
     }
 
+    /// All-stop, to report an event to gdb: `stop_all`, then the traps
+    /// our interrupts overtook (see process/queued_traps.rs).
+    pub fn stop_all_to_report(&mut self) -> Result<()> {
+        let running: Vec<(Pid, Vec<Tid>)> = self
+            .processes
+            .iter()
+            .filter(|(_, p)| p.is_alive())
+            .map(|(pid, p)| (*pid, p.running_tids()))
+            .collect();
+        self.stop_all()?;
+        for (pid, tids) in running {
+            if let Some(process) = self.processes.get_mut(&pid).filter(|p| p.is_alive()) {
+                process.take_overtaken_traps(tids)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Collect every ready status (non-stop: the others run on).
     pub fn drain_events(&mut self) -> Result<()> {
         for process in self.processes.values_mut() {
