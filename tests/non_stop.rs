@@ -243,3 +243,43 @@ fn threads_stop_one_at_a_time_with_notifications() {
         "program still there after vKill"
     );
 }
+
+/// A step that gdb's `vCont;t` cuts short may finish as the interrupt
+/// comes; its SIGTRAP then waits behind the interrupt's stop. Left there,
+/// the next continue would stop at once with a SIGTRAP nobody asked for
+/// (gdb.threads/interrupt-while-step-over.exp waited for such a thread's
+/// stop in vain). Each round: step and stop at once, then continue and
+/// stop: that second stop must be the interrupt (T00), never a SIGTRAP.
+#[test]
+fn a_step_cut_short_by_vcont_t_leaves_no_sigtrap_for_the_next_continue() {
+    let server = Server::launch(&program("spin"), &[]);
+    let pid = server.inferior_pid;
+    let thread = format!("p{pid:x}.{pid:x}");
+    let (mut client, _) = connect_non_stop(&server);
+    for round in 0..300 {
+        client
+            .send_packet(&format!("vCont;s:{thread}"))
+            .expect("send vCont;s");
+        client
+            .send_packet(&format!("vCont;t:{thread}"))
+            .expect("send vCont;t");
+        for packet in ["vCont;s", "vCont;t"] {
+            let reply = client.read_packet(REPLY_TIMEOUT).expect("reply");
+            assert_eq!(reply, "OK", "round {round}: reply to {packet}");
+        }
+        // The step's end or the interrupt: either is a stop of its own.
+        let stops = drain_stops(&mut client);
+        assert_eq!(stops.len(), 1, "round {round}: {stops:?}");
+        request_ok(&mut client, &format!("vCont;c:{thread}"));
+        request_ok(&mut client, &format!("vCont;t:{thread}"));
+        let stops = drain_stops(&mut client);
+        assert_eq!(stops.len(), 1, "round {round}: {stops:?}");
+        assert!(
+            stops[0].starts_with("T00"),
+            "round {round}: the continue stopped with {stops:?}"
+        );
+    }
+    request_ok(&mut client, &format!("vKill;{pid:x}"));
+    drop(client);
+    server.assert_exits("after vKill");
+}

@@ -203,7 +203,12 @@ impl Process {
                 let thread = self.thread_mut(tid)?;
                 thread.group_stop = false;
                 if let Some(event) = thread.stop_requested.take() {
-                    thread.pending = Some(event);
+                    // Non-stop `vCont;t`: a step it was making may have
+                    // finished as the interrupt came (queued_traps.rs).
+                    // A breakpoint hit found so is the stop gdb gets.
+                    self.take_overtaken_traps(vec![tid])?;
+                    let thread = self.thread_mut(tid)?;
+                    thread.pending.get_or_insert(event);
                     return Ok(());
                 }
                 self.resume_internal(tid)
