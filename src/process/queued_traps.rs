@@ -24,7 +24,8 @@
 //! (gdb.threads/pending-step.exp). As gdbserver drops a step's SIGTRAP
 //! that comes while it stops all threads, it is dropped: gdb, which
 //! stopped the step, gives the thread a new action and finds its PC where
-//! the step left it.
+//! the step left it. In non-stop the same holds for the one thread a
+//! `vCont;t` stops (`events`, the interrupt stop gdb asked for).
 
 use anyhow::Result;
 
