@@ -51,7 +51,7 @@ fn sigkill_while_a_thousand_threads_are_being_stopped() {
     unsafe { libc::kill(pid, libc::SIGKILL) };
     let mut reply = client
         .read_packet(Duration::from_secs(30))
-        .expect("a stop or exit reply");
+        .unwrap_or_else(|e| panic!("a stop or exit reply: {e:?}\n{}", server.output()));
     if reply.starts_with('T') || reply.starts_with('S') {
         // The interrupt won the race: the kill is seen at the next resume.
         reply = client.request("vCont;c").expect("exit reply");
