@@ -95,3 +95,29 @@ impl Transport {
         Ok(())
     }
 }
+
+impl Drop for Transport {
+    /// Bytes gdb sent that we never read make close() answer with a reset,
+    /// and a reset can destroy our last reply before gdb reads it: a ^C
+    /// that crossed the program's exit lost gdb its `X09`. So read what is
+    /// already queued (without waiting for more) before the socket closes.
+    fn drop(&mut self) {
+        if self._socket.is_none() {
+            return;
+        }
+        loop {
+            // SAFETY: a non-blocking read into our own buffer.
+            let n = unsafe {
+                libc::recv(
+                    self.read_fd,
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n <= 0 {
+                return;
+            }
+        }
+    }
+}
