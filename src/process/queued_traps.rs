@@ -64,14 +64,14 @@ impl Process {
     }
 
     /// After an all-stop stop-all whose event goes to gdb, for the threads
-    /// it interrupted (`interrupted`). Not after a stop-all of our own (a
-    /// step over a breakpoint whose condition is false): the threads then
-    /// go on as gdb left them, and a stepping thread still owes gdb its
-    /// step (in non-stop, from gdb's displaced-step copy of the
-    /// instruction: dropping that trap left the thread running off the
-    /// copy into a SIGSEGV, gdb.threads/interrupt-while-step-over.exp).
-    /// take the SIGTRAP queued behind the interrupt of one that stands
-    /// just past a breakpoint or was stepping (see the module comment).
+    /// it interrupted (`interrupted`): take the SIGTRAP queued behind the
+    /// interrupt of one that stands just past a breakpoint or was stepping
+    /// (see the module comment). Not after a stop-all of our own (a step
+    /// over a breakpoint whose condition is false): the threads then go on
+    /// as gdb left them, and a stepping thread still owes gdb its step (in
+    /// non-stop, from gdb's displaced-step copy of the instruction:
+    /// dropping that trap left the thread running off the copy into a
+    /// SIGSEGV, gdb.threads/interrupt-while-step-over.exp).
     /// The PC costs one PTRACE_GETREGS per interrupted thread while
     /// breakpoints are in memory (kept for gdb's register reads); /proc
     /// is read only for the few that pass, so a stop-all over a thousand
@@ -96,27 +96,45 @@ impl Process {
             if !sigtrap_pending(self.pid, tid) {
                 continue;
             }
-            let Some(event) = self.run_to_next_stop(tid)? else {
+            let Some(code) = self.run_to_queued_sigtrap(tid)? else {
                 continue;
             };
-            let step_trap = stepping
-                && event
-                    == (WaitEvent::SignalStop {
-                        signal: libc::SIGTRAP,
-                    })
-                && self.debug_registers_empty()
-                && trap_cause(ptrace::siginfo(tid)?.si_code) == TrapCause::Step;
-            if !step_trap {
-                log::debug!("{tid}: taking the event our interrupt overtook: {event:?}");
-                self.handle_wait_held(tid, event)?;
+            if stepping && self.debug_registers_empty() && trap_cause(code) == TrapCause::Step {
+                log::debug!("{tid}: dropping the step trap our interrupt overtook");
                 continue;
             }
-            log::debug!("{tid}: dropping the step trap our interrupt overtook");
-            let thread = self.thread_mut(tid)?;
-            thread.state = RunState::Stopped;
-            thread.in_signal_stop = true;
+            log::debug!("{tid}: taking the SIGTRAP our interrupt overtook (si_code {code})");
+            self.handle_wait_held(
+                tid,
+                WaitEvent::SignalStop {
+                    signal: libc::SIGTRAP,
+                },
+            )?;
         }
         Ok(())
+    }
+
+    /// Run `tid` to the delivery stop of the SIGTRAP queued for it (it runs
+    /// no instruction of its own first: synchronous signals are dequeued
+    /// before any other) and return that trap's si_code, the thread left in
+    /// that stop. Anything else it does instead (killed, exiting) is
+    /// handled as usual and gives None.
+    fn run_to_queued_sigtrap(&mut self, tid: Tid) -> Result<Option<i32>> {
+        let Some(event) = self.run_to_next_stop(tid)? else {
+            return Ok(None);
+        };
+        if event
+            != (WaitEvent::SignalStop {
+                signal: libc::SIGTRAP,
+            })
+        {
+            self.handle_wait_held(tid, event)?;
+            return Ok(None);
+        }
+        let thread = self.thread_mut(tid)?;
+        thread.state = RunState::Stopped;
+        thread.in_signal_stop = true;
+        Ok(Some(ptrace::siginfo(tid)?.si_code))
     }
 
     /// Is the thread's PC one byte past a breakpoint instruction of ours?
@@ -128,23 +146,9 @@ impl Process {
     }
 
     fn take_queued_trap(&mut self, tid: Tid) -> Result<()> {
-        // Signals are dequeued synchronous ones first: the SIGTRAP comes
-        // before any other signal the thread has pending.
-        let Some(event) = self.run_to_next_stop(tid)? else {
+        let Some(code) = self.run_to_queued_sigtrap(tid)? else {
             return Ok(());
         };
-        if event
-            != (WaitEvent::SignalStop {
-                signal: libc::SIGTRAP,
-            })
-        {
-            // Anything else (it was killed, it exits): handled as usual.
-            return self.handle_wait_held(tid, event);
-        }
-        let thread = self.thread_mut(tid)?;
-        thread.state = RunState::Stopped;
-        thread.in_signal_stop = true;
-        let code = ptrace::siginfo(tid)?.si_code;
         let ours = match trap_cause(code) {
             TrapCause::Breakpoint => {
                 let pc = self.pc(tid)?;
