@@ -39,6 +39,33 @@ fn thread_local_variables_and_errno_are_each_threads_own() {
     gdb.assert_lacks("Cannot find thread-local");
 }
 
+/// A statically linked program has no link maps: gdb asks with `lm` 0, and
+/// the program's own TLS block is the answer.
+#[test]
+fn thread_local_variables_of_a_static_program_are_each_threads_own() {
+    let server = Server::launch(&program("tls-static"), &[]);
+    let gdb = server.gdb(&[
+        "break stop_here",
+        "continue",
+        "print tls_var",
+        "print tls_big[2]",
+        "thread 1",
+        "print tls_var",
+        "set var tls_var = 5",
+        "continue",
+        "print tls_var",
+        "continue",
+    ]);
+    gdb.assert_contains("hit Breakpoint 1, stop_here (n=2)");
+    assert_eq!(gdb.value(1), "42");
+    assert_eq!(gdb.value(2), "70");
+    assert_eq!(gdb.value(3), "11");
+    // Written in the main thread's block while the other thread ran.
+    assert_eq!(gdb.value(4), "5");
+    gdb.assert_contains("exited with code 05]");
+    gdb.assert_lacks("Cannot find thread-local");
+}
+
 #[test]
 fn a_thread_db_path_without_libthread_db_turns_tls_off_as_in_gdbserver() {
     let server = Server::launch(&program("tls"), &[]);

@@ -9,6 +9,10 @@
 //! from the thread pointer) holds each module's block address. A module
 //! whose block is not allocated yet in this thread (dlopen'ed, not
 //! touched) is an error, as with libthread_db.
+//!
+//! A statically linked program has no link maps: gdb sends 0 for `lm`,
+//! and the program's own block is module 1, as gdbserver asks libthread_db
+//! for it (`td_thr_tlsbase` of module 1).
 
 use anyhow::{bail, Result};
 
@@ -17,6 +21,11 @@ use super::Process;
 use crate::ptrace::Tid;
 
 const PT_TLS: u32 = 7;
+/// The `lm` gdb sends for a program without link maps (statically linked).
+const STATIC_PROGRAM: u64 = 0;
+/// glibc numbers TLS modules from 1, and the program, when it has a TLS
+/// segment, is always the first.
+const PROGRAM_MODULE_ID: u64 = 1;
 /// A DTV entry (dtv_t): the block pointer and what to free, two words.
 const DTV_ENTRY_WORDS: u64 = 2;
 /// More link maps than any program has: a loop in a corrupt list ends.
@@ -24,9 +33,12 @@ const MAX_MODULES: usize = 100_000;
 
 impl Process {
     /// The address of `offset` in thread `tid`'s TLS block of the module
-    /// whose link_map is at `lm`.
+    /// whose link_map is at `lm` (0: the program, statically linked).
     pub fn tls_address(&mut self, tid: Tid, offset: u64, lm: u64) -> Result<u64> {
-        let modid = self.tls_module_id(lm)?;
+        let modid = match lm {
+            STATIC_PROGRAM => PROGRAM_MODULE_ID,
+            lm => self.tls_module_id(lm)?,
+        };
         let tp = self.thread_pointer(tid)?;
         let dtv = self.read_word(tp.wrapping_add(self.dtv_offset_from_tp()))?;
         let block = self.read_field(dtv, modid * DTV_ENTRY_WORDS)?;

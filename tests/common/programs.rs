@@ -20,7 +20,8 @@ pub fn programs_dir() -> PathBuf {
 
 /// Compiles `tests/programs/NAME.c` with `cc -g -O0 -pthread -I
 /// tests/programs` (once per test binary) and returns the executable's path.
-/// `NAME-m32` is the same source built as a 32-bit (i386) program.
+/// `NAME-m32` is the same source built as a 32-bit (i386) program,
+/// `NAME-static` linked statically.
 /// Safe under parallel tests and parallel test binaries: the compiler writes
 /// a unique temporary name that is then renamed into place atomically.
 pub fn program(name: &str) -> PathBuf {
@@ -34,7 +35,10 @@ pub fn program(name: &str) -> PathBuf {
     }
     let (source, mode_flags): (&str, Vec<String>) = match name.strip_suffix("-m32") {
         Some(source) => (source, m32_flags()),
-        None => (name, Vec::new()),
+        None => match name.strip_suffix("-static") {
+            Some(source) => (source, vec!["-static".to_string()]),
+            None => (name, Vec::new()),
+        },
     };
     let src = programs_dir().join(format!("{source}.c"));
     assert!(src.exists(), "no test program {}", src.display());
