@@ -60,6 +60,30 @@ fn follow_fork_mode_child_debugs_the_child_and_frees_the_parent() {
     server.assert_exits("after the child exited");
 }
 
+/// The parent ran under a hardware breakpoint before the fork: gdb removes
+/// it before its detach, and the parent must leave with clear debug
+/// registers, or its work(1) traps with nobody to catch the SIGTRAP
+/// (gdb.threads/watchpoint-fork.exp).
+#[test]
+fn a_parent_detached_at_a_fork_keeps_no_hardware_breakpoint() {
+    let dir = TempDir::new("followchildhw");
+    let (server, result) = launch(&dir);
+    let parent = server.inferior_pid;
+    let gdb = server.gdb(&[
+        "set follow-fork-mode child",
+        "break main",
+        "continue",
+        "hbreak work",
+        "continue",
+        "continue",
+    ]);
+    gdb.assert_contains(&format!("[Inferior 1 (process {parent}) detached]"));
+    gdb.assert_contains("Thread 2.1 \"forker\" hit Breakpoint 2, work (x=21)");
+    assert!(server.wait_output_eof(EVENT_TIMEOUT), "{}", server.output());
+    assert_eq!(read_result(&result), "child=42 parent=2\n");
+    server.assert_exits("after the child exited");
+}
+
 #[test]
 fn detach_on_fork_off_keeps_both_processes_with_their_breakpoints() {
     let dir = TempDir::new("detachoff");

@@ -578,6 +578,7 @@ impl Process {
         }
         self.stop_all()?;
         self.memory.remove_all_breakpoints(&mut self.breakpoints);
+        self.disarm_debug_registers();
         self.discard_queued_traps()?;
         for thread in self.threads.values() {
             let signal = match thread.pending {

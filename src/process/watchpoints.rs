@@ -12,7 +12,7 @@ use rgdbserver_arch::HwKind;
 
 use super::{Process, StopEvent};
 use crate::linux::HwDebug;
-use crate::ptrace::{PtraceResult, Tid};
+use crate::ptrace::{PtraceError, PtraceResult, Tid};
 
 impl Process {
     /// Z1/Z2/Z4: false when the debug registers are all taken.
@@ -44,6 +44,28 @@ impl Process {
         self.debug_registers.apply(tid)?;
         thread.debug_generation = generation;
         Ok(())
+    }
+
+    /// Before a detach: clear every thread's debug registers, whatever gdb
+    /// left inserted. A detached process has nobody to catch a debug trap
+    /// (it would die of SIGTRAP), and removals gdb sent just before its `D`
+    /// reach a thread only when it next runs under us, which it never does.
+    pub(super) fn disarm_debug_registers(&mut self) {
+        if self.debug_registers.generation() == 0 {
+            // Never used: no thread has had any written.
+            return;
+        }
+        self.debug_registers.clear();
+        let armed: Vec<Tid> = (self.threads.values())
+            .filter(|thread| thread.debug_generation != 0)
+            .map(|thread| thread.tid)
+            .collect();
+        for tid in armed {
+            match self.sync_debug_registers(tid) {
+                Ok(()) | Err(PtraceError::Gone) => {}
+                Err(e) => log::warn!("clearing the debug registers of {tid}: {e}"),
+            }
+        }
     }
 
     /// After a hardware trap: what fired, as a stop event.
