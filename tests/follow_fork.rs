@@ -145,3 +145,44 @@ fn kill_one_inferior_and_detach_the_other() {
     assert_eq!(read_result(&result), "child=-9 parent=2\n");
     server.assert_exits("after its last process was detached");
 }
+
+/// A thread forks while gdb steps another: the step's end is reported,
+/// and the fork's event often waits in the server, unknown to gdb. A
+/// `detach` then lets the child go with its parent: held for gdb, it would
+/// never run (gdb.threads/pending-fork-event-detach.exp). Several runs, as
+/// the fork lands in the step only most of the time.
+#[test]
+fn a_fork_child_gdb_has_not_heard_of_is_detached_with_its_parent() {
+    const ROUNDS: usize = 6;
+    let dir = TempDir::new("pendingfork");
+    let server = MultiServer::start();
+    let prog = program("fork_during_step");
+    let results: Vec<_> = (0..ROUNDS)
+        .map(|i| dir.file(&format!("child-{i}")))
+        .collect();
+    let mut cmds = vec![format!("set remote exec-file {}", prog.display())];
+    for result in &results {
+        cmds.extend([
+            "break stepped_here".to_string(),
+            format!("run {}", result.display()),
+            // No breakpoint to step over: gdb lets the other thread run.
+            "delete".to_string(),
+            "set var release = 1".to_string(),
+            "stepi".to_string(),
+            "detach".to_string(),
+        ]);
+    }
+    let cmds: Vec<&str> = cmds.iter().map(String::as_str).collect();
+    let gdb = server.gdb(&prog, &[], &cmds);
+    assert_eq!(gdb.count("detached]"), ROUNDS, "{}", gdb.text);
+    for result in &results {
+        assert!(
+            poll_until(EVENT_TIMEOUT, || result.exists()),
+            "no fork child wrote {}:\n{}\n{}",
+            result.display(),
+            gdb.text,
+            server.output()
+        );
+        assert!(poll_until(EVENT_TIMEOUT, || read_result(result) == "child\n"));
+    }
+}

@@ -92,6 +92,8 @@ pub struct Process {
     /// whatever gdb resumes, and is listed nowhere (gdb would take it for
     /// a process of its own).
     pub announced: bool,
+    /// The process whose fork (or vfork) made this one.
+    pub forked_from: Option<Pid>,
     /// gdb asked to hear of thread exits (`QThreadEvents:1`; it does while
     /// it stops all threads of a non-stop target, so that a thread that
     /// exits instead of stopping does not keep it waiting).
@@ -176,6 +178,7 @@ impl Process {
             report_forks: false,
             report_thread_exits: false,
             announced: true,
+            forked_from: None,
             exited_threads: Vec::new(),
         })
     }
@@ -203,6 +206,7 @@ impl Process {
         process.report_forks = parent.report_forks;
         process.report_thread_exits = parent.report_thread_exits;
         process.announced = false;
+        process.forked_from = Some(parent.pid);
         Ok(process)
     }
 

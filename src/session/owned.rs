@@ -356,6 +356,18 @@ impl Session<'_> {
         crate::say!("Detaching from process {pid}");
         self.send(b"OK");
         self.process_gone(pid, None);
+        // A fork whose event gdb has not seen (another thread's stop was
+        // reported first): gdb cannot detach a child it does not know of,
+        // and the child goes with its parent, as in gdbserver. After the
+        // parent: a vfork child shares its memory, free of breakpoints only
+        // once the parent's are out.
+        for child in self.target.tracer.unannounced_children_of(pid) {
+            if let Some(process) = self.target.tracer.get_mut(child) {
+                log::debug!("detaching {child}, forked by {pid} unknown to gdb");
+                process.detach()?;
+            }
+            self.process_gone(child, None);
+        }
         if self.target.tracer.is_empty() && !self.config.multi {
             self.end = Some(SessionEnd::Detached);
         }
@@ -370,7 +382,10 @@ impl Session<'_> {
                 self.send(b"E01");
                 return Ok(());
             }
-            Some(pid) => vec![pid],
+            // With the fork children gdb does not know of yet.
+            Some(pid) => std::iter::once(pid)
+                .chain(self.target.tracer.unannounced_children_of(pid))
+                .collect(),
             None => self.target.tracer.pids(),
         };
         for pid in pids {

@@ -131,6 +131,15 @@ impl Tracer {
         }
     }
 
+    /// Fork children of `pid` that gdb does not know of yet: their parent's
+    /// fork event is still pending in the server.
+    pub fn unannounced_children_of(&self, pid: Pid) -> Vec<Pid> {
+        (self.processes.values())
+            .filter(|p| !p.announced && p.forked_from == Some(pid))
+            .map(|p| p.pid)
+            .collect()
+    }
+
     /// gdb knows of the fork child `pid` (it has its parent's fork event).
     pub fn announce(&mut self, pid: Pid) {
         if let Some(child) = self.processes.get_mut(&pid) {
