@@ -186,3 +186,26 @@ fn a_fork_child_gdb_has_not_heard_of_is_detached_with_its_parent() {
         assert!(poll_until(EVENT_TIMEOUT, || read_result(result) == "child\n"));
     }
 }
+
+/// Detaching a fork child while its threads exit it: threads that another
+/// thread's _exit woke from their stop are not detached (ESRCH) and stop
+/// once more on their way out; left there, the child never ends and its
+/// parent waits forever (gdb.threads/process-dies-while-detaching.exp).
+#[test]
+fn a_child_detached_while_its_threads_exit_it_ends_for_its_parent() {
+    let server = Server::launch(&program("exit_while_detached"), &[]);
+    let parent = server.inferior_pid;
+    let gdb = server.gdb(&[
+        "set detach-on-fork off",
+        "set follow-fork-mode child",
+        "break _exit",
+        "continue",
+        "delete",
+        "detach",
+        "inferior 1",
+        "continue",
+    ]);
+    gdb.assert_contains("__GI__exit (status=0)");
+    gdb.assert_contains(&format!("[Inferior 1 (process {parent}) exited normally]"));
+    server.assert_exits("after the parent exited");
+}

@@ -580,18 +580,56 @@ impl Process {
         self.memory.remove_all_breakpoints(&mut self.breakpoints);
         self.disarm_debug_registers();
         self.discard_queued_traps()?;
+        let mut woken = Vec::new();
         for thread in self.threads.values() {
             let signal = match thread.pending {
                 Some(StopEvent::Signal { signal }) => signal,
                 _ => thread.stop_signal.unwrap_or(0),
             };
             match ptrace::detach(thread.tid, signal) {
-                Ok(()) | Err(PtraceError::Gone) => {}
+                Ok(()) => {}
+                Err(PtraceError::Gone) => woken.push(thread.tid),
                 Err(e) => log::warn!("detach {}: {e}", thread.tid),
             }
         }
+        self.let_exiting_threads_go(woken);
         self.threads.clear();
         Ok(())
+    }
+
+    /// Threads that were not in their stop any more when detached (ESRCH):
+    /// a thread already detached exited the whole process, and its SIGKILL
+    /// woke them. Each stops once more, at PTRACE_EVENT_EXIT, and the
+    /// process cannot end until its tracer lets it go: wait for that stop
+    /// and detach, as gdbserver reaps such threads in its detach. A zombie
+    /// (a leader gone before its threads) has no stop to come and is left
+    /// to the event loop.
+    fn let_exiting_threads_go(&mut self, woken: Vec<Tid>) {
+        for tid in woken {
+            loop {
+                let state = ProcStatus::of_thread(self.pid, tid).and_then(|s| s.state());
+                if matches!(state, None | Some('Z') | Some('X')) {
+                    break;
+                }
+                match wait::block_on(tid) {
+                    Ok(Waited::Event(_, WaitEvent::Exited { .. } | WaitEvent::Killed { .. }))
+                    | Ok(Waited::NoChildren)
+                    | Ok(Waited::Nothing) => break,
+                    Ok(Waited::Event(..)) => match ptrace::detach(tid, 0) {
+                        Ok(()) => break,
+                        Err(PtraceError::Gone) => continue,
+                        Err(e) => {
+                            log::warn!("detach {tid} on its way out: {e}");
+                            break;
+                        }
+                    },
+                    Err(e) => {
+                        log::warn!("waiting for {tid} on its way out: {e}");
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     pub(super) fn reopen_after_exec(&mut self) -> Result<()> {

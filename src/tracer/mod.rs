@@ -21,7 +21,7 @@ use anyhow::Result;
 
 use crate::process::memory::Memory;
 use crate::process::{Process, Thread};
-use crate::ptrace::wait::{self, WaitEvent, Waited};
+use crate::ptrace::wait::{self, PtraceEvent, WaitEvent, Waited};
 use crate::ptrace::{self, Pid, PtraceError, Tid};
 
 #[derive(Default)]
@@ -150,6 +150,11 @@ impl Tracer {
                         process.handle_wait(tid, event)?;
                     }
                 }
+                // A thread of a process we let go, on its way out: another
+                // thread's exit woke it from its stop before it was detached
+                // (ESRCH), and now it waits for us at PTRACE_EVENT_EXIT. Let
+                // it finish dying, or its process never ends.
+                None if event == WaitEvent::Event(PtraceEvent::Exit) => release_exiting(tid),
                 // Its creator's event comes later and takes it.
                 None if is_stop(event) => wait::note_early_stop(tid),
                 None => log::debug!("dropping status of unknown {tid}: {event:?}"),
@@ -181,6 +186,14 @@ impl Tracer {
         } else {
             release_child(child, &parent.breakpoint_originals(), is_vfork)
         }
+    }
+}
+
+fn release_exiting(tid: Tid) {
+    log::debug!("letting {tid} of a process we let go finish its exit");
+    match ptrace::detach(tid, 0) {
+        Ok(()) | Err(PtraceError::Gone) => {}
+        Err(e) => log::warn!("detaching exiting thread {tid}: {e}"),
     }
 }
 
