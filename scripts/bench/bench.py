@@ -21,6 +21,7 @@ import sys
 import time
 
 import counts
+import floor
 import procs
 import report
 import sessions
@@ -110,7 +111,8 @@ def run_counts(ctx, servers, anomalies):
     return found
 
 
-def render(args, ctx, rounds, samples, failures, anomalies, found, wall, load_before):
+def render(args, ctx, rounds, samples, failures, anomalies, found, floor_found, wall,
+           load_before):
     header, rows = report.result_rows(ctx.metrics, samples, failures)
     cpu = {tag: samples.get(("hits.cpu", tag)) for tag in report.SERVERS}
     cpu_line = "server CPU per hit (median of the timed runs): " + ", ".join(
@@ -140,7 +142,7 @@ def render(args, ctx, rounds, samples, failures, anomalies, found, wall, load_be
                               report.text_table(pk_h, pk_rows), "",
                               report.text_table(sc_h, sc_rows), "", ir_note,
                               report.text_table(ir_h, ir_rows), "", cpu_line, "",
-                              "anomalies:"] + ["- " + a for a in anomalies or ["none"]])
+                              "floor: %s" % (floor_found,), "", "anomalies:"] + ["- " + a for a in anomalies or ["none"]])
     print(text)
     md = "\n".join(["# rgdbserver vs GNU gdbserver", ""] + ["- " + a for a in about] + [
         "", "## Results", "", report.md_table(header, rows), "",
@@ -149,7 +151,8 @@ def render(args, ctx, rounds, samples, failures, anomalies, found, wall, load_be
         "Server system calls:", "", report.md_table(sc_h, sc_rows), "",
         "Server instructions: " + ir_note + ".", "", report.md_table(ir_h, ir_rows), "",
         cpu_line + ".", "",
-        "## Anomalies", ""] + ["- " + a.replace("|", "\\|") for a in anomalies or ["none"]])
+        "## This machine's floor", ""] + floor.markdown(floor_found, report.num) + [
+        "", "## Anomalies", ""] + ["- " + a.replace("|", "\\|") for a in anomalies or ["none"]])
     with open(args.out, "w") as f:
         f.write(md + "\n")
     log("Markdown written to %s" % args.out)
@@ -177,15 +180,16 @@ def main():
         f.write(os.urandom(64 << 20))
     bins = {n: os.path.join(args.bins, n)
             for n in ("hits", "loop", "bigbuf", "threads", "syscalls", "forks", "idle", "libs",
-                      "tls", "hits-m32", "loop-m32")}
+                      "tls", "hits-m32", "loop-m32", "floor")}
     ctx = workloads.Ctx(args.tmp, bins, blob, stdio_mib)
     servers = [("gdbserver", args.gdbserver), ("rgdbserver", args.rgdbserver)]
 
     samples, failures, anomalies = run_rounds(ctx, servers, rounds, only)
     found = run_counts(ctx, servers, anomalies) if not only or "counts" in only else {}
+    floor_found = floor.measure(bins["floor"]) if not only or "floor" in only else None
     anomalies.extend(sessions.SERVER_NOTES)
-    render(args, ctx, rounds, samples, failures, anomalies, found, time.monotonic() - start,
-           load_before)
+    render(args, ctx, rounds, samples, failures, anomalies, found, floor_found,
+           time.monotonic() - start, load_before)
 
 
 if __name__ == "__main__":

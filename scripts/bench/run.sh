@@ -9,7 +9,7 @@
 # scripts/bench/last-results.md), BENCH_STDIO_READ_MIB (default 4:
 # gdb reads a pipe at about 0.5 MB/s, so 64 MiB would take minutes per run),
 # BENCH_ONLY=name,... (subset of workloads, "counts" for the packet/syscall
-# counts), BENCH_GDBSERVER (default /usr/bin/gdbserver), BENCH_KEEP=1 (keep
+# counts, "floor" for the machine's wake-up floor), BENCH_GDBSERVER (default /usr/bin/gdbserver), BENCH_KEEP=1 (keep
 # the temp dir with every gdb transcript).
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # keep scripts/bench free of __pycache__
