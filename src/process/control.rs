@@ -639,6 +639,8 @@ impl Process {
         self.debug_registers.clear();
         self.memory = Memory::open(self.pid)?;
         self.r_debug = None;
+        self.program_headers = None;
+        self.tls_module_ids = Default::default();
         self.desc = registers::describe(self.pid.leader())?;
         Ok(())
     }

@@ -129,7 +129,18 @@ impl Process {
 
     /// The program's own program headers, as the auxiliary vector gives
     /// them (AT_PHDR, AT_PHNUM); its entries are pairs of words.
-    pub(super) fn program_headers_from_auxv(&self) -> Result<(u64, u64)> {
+    /// Where the program's headers are and how many: from the auxiliary
+    /// vector, read once per program (an exec forgets it).
+    pub(super) fn program_headers(&mut self) -> Result<(u64, u64)> {
+        if let Some(found) = self.program_headers {
+            return Ok(found);
+        }
+        let found = self.program_headers_from_auxv()?;
+        self.program_headers = Some(found);
+        Ok(found)
+    }
+
+    fn program_headers_from_auxv(&self) -> Result<(u64, u64)> {
         let auxv = std::fs::read(format!("/proc/{}/auxv", self.pid))
             .with_context(|| format!("reading /proc/{}/auxv", self.pid))?;
         let class = self.elf_class();

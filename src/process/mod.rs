@@ -118,6 +118,11 @@ pub struct Process {
     /// headers and the dynamic section (dozens of reads), and wanted at
     /// every shared-library event.
     r_debug: Option<u64>,
+    /// Where the program headers are and how many (AT_PHDR, AT_PHNUM):
+    /// fixed until an exec.
+    program_headers: Option<(u64, u64)>,
+    /// TLS module ids of link maps, while no thread has run (see `tls`).
+    tls_module_ids: tls::TlsModuleIds,
 }
 
 impl Process {
@@ -174,6 +179,8 @@ impl Process {
             conditions: BTreeMap::new(),
             vforks_in_flight: 0,
             r_debug: None,
+            program_headers: None,
+            tls_module_ids: Default::default(),
             debug_registers: Default::default(),
             report_forks: false,
             report_thread_exits: false,

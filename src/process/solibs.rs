@@ -165,7 +165,7 @@ impl Process {
     }
 
     fn find_r_debug(&mut self) -> Result<Option<u64>> {
-        let (phdr, phnum) = self.program_headers_from_auxv()?;
+        let (phdr, phnum) = self.program_headers()?;
         let mut bias = None;
         let mut dynamic = None;
         for i in 0..phnum.min(512) {

@@ -7,6 +7,17 @@
 
 use crate::linux::{NativeRegisters, ThreadRegisters};
 use crate::ptrace::{Pid, Tid};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bumped whenever a thread of any process leaves a ptrace-stop: what was
+/// read from a program's memory before may have changed since.
+static RUN_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The current run epoch (see `RUN_EPOCH`): equal readings mean no thread
+/// ran in between.
+pub fn run_epoch() -> u64 {
+    RUN_EPOCH.load(Ordering::Relaxed)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunState {
@@ -167,6 +178,7 @@ impl Thread {
     /// Forget cached registers: called whenever the thread leaves a ptrace-stop.
     pub fn invalidate_caches(&mut self) {
         self.regs.invalidate();
+        RUN_EPOCH.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn is_stepping(&self) -> bool {

@@ -14,6 +14,8 @@
 //! and the program's own block is module 1, as gdbserver asks libthread_db
 //! for it (`td_thr_tlsbase` of module 1).
 
+use std::collections::BTreeMap;
+
 use anyhow::{bail, Result};
 
 use super::solibs::{L_ADDR, L_NEXT, L_PREV};
@@ -37,7 +39,7 @@ impl Process {
     pub fn tls_address(&mut self, tid: Tid, offset: u64, lm: u64) -> Result<u64> {
         let modid = match lm {
             STATIC_PROGRAM => PROGRAM_MODULE_ID,
-            lm => self.tls_module_id(lm)?,
+            lm => self.cached_tls_module_id(lm)?,
         };
         let tp = self.thread_pointer(tid)?;
         let dtv = self.read_word(tp.wrapping_add(self.dtv_offset_from_tp()))?;
@@ -47,6 +49,32 @@ impl Process {
             bail!("the TLS block of module {modid} is not allocated in thread {tid}");
         }
         Ok(block.wrapping_add(offset))
+    }
+
+    /// `tls_module_id`, remembered while no thread runs: `thread apply
+    /// all print` asks it once per thread, and each walk reads every link
+    /// map and its program headers (20 system calls). Any thread that runs
+    /// may dlopen or dlclose, so a run forgets it, and with threads running
+    /// (non-stop) it is never kept.
+    fn cached_tls_module_id(&mut self, lm: u64) -> Result<u64> {
+        let epoch = super::thread::run_epoch();
+        let all_stopped = self.running_tids().is_empty();
+        if all_stopped && self.tls_module_ids.epoch == epoch {
+            if let Some(&modid) = self.tls_module_ids.ids.get(&lm) {
+                return Ok(modid);
+            }
+        }
+        let modid = self.tls_module_id(lm)?;
+        if all_stopped {
+            if self.tls_module_ids.epoch != epoch {
+                self.tls_module_ids = TlsModuleIds {
+                    epoch,
+                    ids: BTreeMap::new(),
+                };
+            }
+            self.tls_module_ids.ids.insert(lm, modid);
+        }
+        Ok(modid)
     }
 
     /// The module's TLS id: its rank among the link maps with a PT_TLS
@@ -85,7 +113,7 @@ impl Process {
     /// says; a shared object's are found from its ELF header at l_addr.
     fn has_tls_segment(&mut self, map: u64, is_program: bool) -> Result<bool> {
         let (phdr, phnum) = match is_program {
-            true => self.program_headers_from_auxv()?,
+            true => self.program_headers()?,
             false => {
                 let base = self.read_field(map, L_ADDR)?;
                 match self.program_headers_at(base)? {
@@ -103,4 +131,11 @@ impl Process {
         }
         Ok(false)
     }
+}
+
+/// Module ids by link map address, as read during one run epoch.
+#[derive(Debug, Default, Clone)]
+pub struct TlsModuleIds {
+    epoch: u64,
+    ids: BTreeMap<u64, u64>,
 }
