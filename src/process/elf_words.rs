@@ -127,8 +127,6 @@ impl Process {
         Ok(Some((base.wrapping_add(phoff), u64::from(phnum))))
     }
 
-    /// The program's own program headers, as the auxiliary vector gives
-    /// them (AT_PHDR, AT_PHNUM); its entries are pairs of words.
     /// Where the program's headers are and how many: from the auxiliary
     /// vector, read once per program (an exec forgets it).
     pub(super) fn program_headers(&mut self) -> Result<(u64, u64)> {
@@ -140,6 +138,8 @@ impl Process {
         Ok(found)
     }
 
+    /// The program's own program headers, as the auxiliary vector gives
+    /// them (AT_PHDR, AT_PHNUM); its entries are pairs of words.
     fn program_headers_from_auxv(&self) -> Result<(u64, u64)> {
         let auxv = std::fs::read(format!("/proc/{}/auxv", self.pid))
             .with_context(|| format!("reading /proc/{}/auxv", self.pid))?;
