@@ -15,6 +15,7 @@ mod process;
 mod ptrace;
 mod rsp;
 mod session;
+mod terminal;
 mod termination;
 mod tracer;
 
@@ -71,7 +72,9 @@ fn main() -> ExitCode {
         say!("Selftests have been disabled for this build.");
         return ExitCode::SUCCESS;
     }
-    match run(&cli) {
+    let result = run(&cli);
+    terminal::take_back();
+    match result {
         Ok(code) => code,
         // A termination signal broke a wait: `run` has cleaned up already.
         Err(_) if termination::requested().is_some() => {

@@ -51,6 +51,7 @@ pub fn requested() -> Option<i32> {
 
 /// After cleaning up: die of the signal, so our parent sees what it sent.
 pub fn die_of(signal: i32) -> ! {
+    crate::terminal::take_back();
     // SAFETY: restoring the default disposition and raising the signal;
     // exit is the fallback if it is somehow not fatal.
     unsafe {

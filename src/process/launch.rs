@@ -275,7 +275,14 @@ pub fn launch(opts: &LaunchOptions) -> Result<Pid> {
     // SAFETY: closing our fd.
     unsafe { libc::close(err_r) };
     match outcome {
-        Ok(()) => Ok(pid),
+        Ok(()) => {
+            // Stopped before its first instruction: the terminal is its
+            // before it runs. Not with gdb on our stdin and stdout.
+            if !opts.keep_protocol_fds {
+                crate::terminal::hand_to(pid.raw());
+            }
+            Ok(pid)
+        }
         Err(e) => {
             if n == 5 {
                 let errno = i32::from_ne_bytes([failure[1], failure[2], failure[3], failure[4]]);
