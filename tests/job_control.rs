@@ -508,6 +508,48 @@ fn shell_job_control_works_on_a_debugged_program() {
     gdb.assert_lacks("received signal");
 }
 
+/// A program started from a terminal has the terminal, as without gdb: its
+/// process group (its own) is the foreground, so it reads its input and
+/// sets the terminal's modes instead of stopping with SIGTTIN or SIGTTOU
+/// (gdb.base/interrupt.exp, gdb.base/execution-termios.exp).
+#[test]
+fn a_program_started_from_a_terminal_reads_it_and_sets_its_modes() {
+    let dir = TempDir::new("jc-terminal");
+    let result = dir.file("result");
+    let mut shell = Shell::start();
+    let prog = program("terminal_reader");
+    shell.send(
+        format!(
+            "{} --once 127.0.0.1:0 {} {}\n",
+            server_path().display(),
+            prog.display(),
+            result.display()
+        )
+        .as_bytes(),
+    );
+    shell.wait("Listening on port", |t| parse_listening_port(t).is_some());
+    let text = shell.out.text();
+    let port = parse_listening_port(&text).expect("port");
+    let pid: i32 = complete_lines(&text)
+        .find_map(|l| l.split_once(" created; pid = "))
+        .and_then(|(_, pid)| pid.trim().parse().ok())
+        .expect("the program's pid");
+    let _program = KillOnDrop {
+        pid,
+        start: proc_start_time(pid),
+    };
+    let gdb = BackgroundGdb::tcp(port, &prog, &["continue"]);
+    shell.wait("the program's ready line", |t| t.contains("ready"));
+    shell.send(b"typed at the terminal\n");
+    let gdb = gdb.finish();
+    gdb.assert_contains(&format!("[Inferior 1 (process {pid}) exited normally]"));
+    gdb.assert_lacks("received signal");
+    assert_eq!(
+        read_result(&result),
+        "fg=1 modes=1 line=typed at the terminal\n"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // A fork child gdb holds keeps the same transparency
 // ---------------------------------------------------------------------------
