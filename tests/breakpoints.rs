@@ -163,3 +163,38 @@ fn a_breakpoint_in_a_library_loaded_again_hits_again() {
     assert_eq!(gdb.value(1), "2", "{}", gdb.text);
     assert_eq!(read_result(&result), "calls=2 sum=2\n");
 }
+
+/// A breakpoint instruction in the program's own code: a trap there is a
+/// breakpoint hit at its address, as gdbserver reports it. gdb then applies
+/// its own breakpoint there (here a false condition: `next` goes on over
+/// the call) and steps past the instruction itself; without one it reports
+/// the SIGTRAP (gdb.base/bp-permanent.exp).
+#[test]
+fn a_breakpoint_instruction_of_the_program_is_a_breakpoint_gdb_can_condition() {
+    let permanent = line_of("permanent_bp", "PERMANENT");
+    let server = Server::launch(&program("permanent_bp"), &[]);
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        &format!("break permanent_bp.c:{permanent}"),
+        "condition 2 0",
+        "next",
+        "print counter",
+        "delete",
+        "continue",
+        "print counter",
+        "continue",
+        "continue",
+    ]);
+    // The false condition: the first call ran in full, no stop.
+    gdb.assert_contains(&format!(
+        "{}\t\ttest(); /* SECOND_CALL */",
+        line_of("permanent_bp", "SECOND_CALL")
+    ));
+    assert_eq!(gdb.value(1), "2");
+    // No breakpoint of gdb's: the program's trap is a SIGTRAP for gdb, and
+    // the program goes on after the instruction.
+    gdb.assert_contains("Program received signal SIGTRAP");
+    assert_eq!(gdb.value(2), "3");
+    gdb.assert_contains("exited with code 06]");
+}

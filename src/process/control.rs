@@ -151,14 +151,16 @@ impl Process {
     }
 
     /// Drop a pending breakpoint event that no longer holds: gdb removed the
-    /// breakpoint, or moved the PC (jump, inferior call).
+    /// breakpoint, or moved the PC (jump, inferior call). The program's own
+    /// breakpoint instruction stays.
     pub(super) fn pending_is_valid(&mut self, tid: Tid) -> bool {
         let Some(event) = self.threads.get(&tid).and_then(|t| t.pending) else {
             return false;
         };
         let valid = match event {
             StopEvent::SwBreakpoint { pc } => {
-                self.has_breakpoint(pc) && self.pc(tid).map(|now| now == pc).unwrap_or(false)
+                (self.has_breakpoint(pc) || self.program_breakpoint_at(pc))
+                    && self.pc(tid).map(|now| now == pc).unwrap_or(false)
             }
             _ => true,
         };

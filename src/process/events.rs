@@ -361,6 +361,15 @@ impl Process {
         matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), bytes), Ok(n) if n == insn.len() && bytes != insn)
     }
 
+    /// Is there a breakpoint instruction of the program's own at `addr` (in
+    /// memory as gdb sees it, ours taken out): a permanent breakpoint?
+    pub(super) fn program_breakpoint_at(&mut self, addr: u64) -> bool {
+        let insn = super::registers::BREAKPOINT_INSN;
+        let mut bytes = [0u8; 8];
+        let bytes = &mut bytes[..insn.len()];
+        matches!(self.read_memory(addr, bytes), Ok(n) if n == insn.len() && bytes == insn)
+    }
+
     /// What raised a SIGTRAP. A thread that was continued (not stepped)
     /// and stopped just past one of our breakpoint instructions executed
     /// it: no other trap leaves the PC there (an instruction that ends
@@ -453,6 +462,20 @@ impl Process {
             );
             self.set_pc(tid, pc - PC_AFTER_BREAKPOINT)?;
             return self.resume_internal(tid);
+        }
+        if cause == TrapCause::Breakpoint
+            && !stepping
+            && self.program_breakpoint_at(pc.wrapping_sub(PC_AFTER_BREAKPOINT))
+        {
+            // The program's own breakpoint instruction (a permanent
+            // breakpoint: gdb inserts none where one is already): a
+            // breakpoint hit at its address, as gdbserver reports it, so
+            // that gdb applies its breakpoint there (condition, commands)
+            // and steps past the instruction itself.
+            let bp = pc.wrapping_sub(PC_AFTER_BREAKPOINT);
+            self.set_pc(tid, bp)?;
+            self.thread_mut(tid)?.pending = Some(StopEvent::SwBreakpoint { pc: bp });
+            return Ok(());
         }
         if stepping && cause != TrapCause::Other {
             if let Some(ResumeAction::RangeStep { start, end }) = last {
