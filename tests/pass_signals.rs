@@ -54,3 +54,28 @@ fn nopass_swallows_the_signal() {
     // SIGUSR1 went through three times; SIGALRM never reached its handler.
     assert_eq!(read_result(&result), "usr1=3 alrm=0\n");
 }
+
+/// gdb's inferior call returns to a breakpoint gdb put on the stack, where
+/// the return raises SIGSEGV (the stack is not executable): that SIGSEGV
+/// is gdb's, and must reach gdb even when gdb passes SIGSEGV silently
+/// (gdb.base/catch-gdb-caused-signals.exp). Passed, it killed the program.
+#[test]
+fn an_inferior_call_returns_while_sigsegv_and_sigill_are_passed_silently() {
+    let server = Server::launch(&program("basic"), &[]);
+    let gdb = server.gdb(&[
+        "break main",
+        "continue",
+        "handle SIGSEGV nostop noprint pass",
+        "handle SIGILL nostop noprint pass",
+        "print add(20, 22)",
+        "print add(1, 2)",
+        "continue",
+    ]);
+    assert_eq!(gdb.value(1), "42");
+    assert_eq!(gdb.value(2), "3");
+    gdb.assert_lacks("Program terminated");
+    gdb.assert_contains(&format!(
+        "[Inferior 1 (process {}) exited normally]",
+        server.inferior_pid
+    ));
+}

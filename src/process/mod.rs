@@ -403,8 +403,12 @@ impl Process {
     }
 
     fn passes(&self, signal: i32) -> bool {
-        // A SIGTRAP may be our own breakpoint or step: never pass it blindly.
-        signal != libc::SIGTRAP
+        // Never pass blindly a signal a breakpoint may have raised: SIGTRAP
+        // (ours, or a step), and SIGSEGV and SIGILL (a breakpoint gdb put
+        // where it cannot execute, as its inferior calls' return address on
+        // the stack: gdb catches that signal whatever `handle` says), as
+        // gdbserver never does.
+        !matches!(signal, libc::SIGTRAP | libc::SIGSEGV | libc::SIGILL)
             && self.pass_signals[rgdbserver_arch::signals::gdb_from_linux(signal) as usize]
     }
 
