@@ -184,3 +184,23 @@ fn a_reconnecting_gdb_is_told_of_the_signal_and_continue_delivers_it() {
     second.assert_contains(&format!("[Inferior 1 (process {pid}) exited with code 01]"));
     assert_eq!(handler_log(&run), "usr1\n");
 }
+
+/// A ^C that reaches the server while the program is stopped (gdb sends
+/// it as it resumes: breakpoint commands that `continue`, a ^C typed just
+/// then) is not lost: the program stops with SIGINT as soon as it runs, as
+/// with gdbserver (gdb.base/bp-cmds-continue-ctrl-c.exp).
+#[test]
+fn an_interrupt_sent_while_the_program_is_stopped_stops_it_once_resumed() {
+    let server = Server::launch(&program("spin"), &[]);
+    let mut client = server.rsp();
+    let first = client.request("?").expect("? reply");
+    assert!(first.starts_with("T05"), "{first:?}");
+    client.send_interrupt().expect("send ^C");
+    client.send_packet("vCont;c").expect("send vCont;c");
+    let stop = client
+        .read_packet(common::rsp::REPLY_TIMEOUT)
+        .expect("a stop after the resume");
+    // gdb's SIGINT is 2.
+    assert!(stop.starts_with("T02"), "{stop:?}");
+    assert_eq!(proc_state(server.inferior_pid), Some('t'));
+}

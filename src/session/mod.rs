@@ -353,6 +353,8 @@ impl<'a> Session<'a> {
                 }
                 if self.stub.state() == StubState::Running {
                     self.stub.interrupt(self.target)?;
+                } else {
+                    self.interrupt_crossing_a_stop();
                 }
                 Ok(())
             }
@@ -375,6 +377,19 @@ impl<'a> Session<'a> {
                 self.handle_packet(&payload)
             }
         }
+    }
+
+    /// A ^C that gdb sent while it was resuming the program, which has not
+    /// run yet (breakpoint commands that `continue`, a ^C typed just as
+    /// gdb resumes): it must not be lost. As gdbserver does, the program
+    /// gets a SIGINT, which stops it as soon as it runs and gdb hears of it.
+    fn interrupt_crossing_a_stop(&mut self) {
+        let Some(process) = self.target.selected().filter(|p| p.is_alive()) else {
+            return;
+        };
+        log::debug!("interrupt while stopped: SIGINT to {}", process.pid);
+        // SAFETY: kill(2) on a process we trace.
+        unsafe { libc::kill(process.pid.raw(), libc::SIGINT) };
     }
 
     fn handle_packet(&mut self, payload: &[u8]) -> Result<()> {
