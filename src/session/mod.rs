@@ -626,6 +626,16 @@ impl<'a> Session<'a> {
             // Nothing to say after all (stale events were dropped): run on.
             return tracer.resume_again();
         };
+        if ctrl_c && matches!(report, Report::Stop { event, .. } if event != StopEvent::Interrupted)
+        {
+            // An event that came first answers gdb's ^C; the ^C itself
+            // must still stop the program, as gdbserver's SIGINT does once
+            // it is resumed (breakpoint commands that `continue` would
+            // otherwise run on for good).
+            log::debug!("interrupt crossed an event: SIGINT to {pid}");
+            // SAFETY: kill(2) on a process we trace.
+            unsafe { libc::kill(pid.raw(), libc::SIGINT) };
+        }
         let (text, reason) = match report {
             Report::Stop { tid, event } => {
                 let Some(process) = tracer.get_mut(pid) else {
