@@ -306,6 +306,11 @@ impl Process {
         result
     }
 
+    /// Every thread is seen stopped.
+    pub(super) fn all_threads_stopped(&self) -> bool {
+        self.threads.values().all(|t| t.state == RunState::Stopped)
+    }
+
     /// Threads not seen stopped: the ones a stop-all will interrupt.
     pub fn running_tids(&self) -> Vec<Tid> {
         self.threads

@@ -355,19 +355,29 @@ impl Process {
 
     /// A breakpoint trap whose instruction is no longer in memory.
     pub(super) fn trapped_on_removed_breakpoint(&mut self, pc: u64) -> bool {
-        let insn = super::registers::BREAKPOINT_INSN;
-        let mut bytes = [0u8; 8];
-        let bytes = &mut bytes[..insn.len()];
-        matches!(self.memory.read_raw(pc.wrapping_sub(PC_AFTER_BREAKPOINT), bytes), Ok(n) if n == insn.len() && bytes != insn)
+        let addr = pc.wrapping_sub(PC_AFTER_BREAKPOINT);
+        self.breakpoint_instruction_at(addr, MemoryView::Raw) == Some(false)
     }
 
     /// Is there a breakpoint instruction of the program's own at `addr` (in
     /// memory as gdb sees it, ours taken out): a permanent breakpoint?
     pub(super) fn program_breakpoint_at(&mut self, addr: u64) -> bool {
+        self.breakpoint_instruction_at(addr, MemoryView::Gdb) == Some(true)
+    }
+
+    /// Does `addr` hold a breakpoint instruction (None: unreadable)?
+    fn breakpoint_instruction_at(&mut self, addr: u64, view: MemoryView) -> Option<bool> {
         let insn = super::registers::BREAKPOINT_INSN;
         let mut bytes = [0u8; 8];
         let bytes = &mut bytes[..insn.len()];
-        matches!(self.read_memory(addr, bytes), Ok(n) if n == insn.len() && bytes == insn)
+        let read = match view {
+            MemoryView::Raw => self.memory.read_raw(addr, bytes),
+            MemoryView::Gdb => self.read_memory(addr, bytes),
+        };
+        match read {
+            Ok(n) if n == insn.len() => Some(bytes == insn),
+            _ => None,
+        }
     }
 
     /// What raised a SIGTRAP. A thread that was continued (not stepped)
@@ -523,4 +533,12 @@ impl Process {
         self.threads.insert(pid, leader);
         self.reopen_after_exec()
     }
+}
+
+/// Which bytes to look at: memory as it is (our breakpoints in it), or as
+/// gdb sees it (their original bytes in their place).
+#[derive(Clone, Copy)]
+enum MemoryView {
+    Raw,
+    Gdb,
 }

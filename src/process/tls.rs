@@ -58,7 +58,7 @@ impl Process {
     /// (non-stop) it is never kept.
     fn cached_tls_module_id(&mut self, lm: u64) -> Result<u64> {
         let epoch = super::thread::run_epoch();
-        let all_stopped = self.running_tids().is_empty();
+        let all_stopped = self.all_threads_stopped();
         if all_stopped && self.tls_module_ids.epoch == epoch {
             if let Some(&modid) = self.tls_module_ids.ids.get(&lm) {
                 return Ok(modid);

@@ -381,15 +381,11 @@ impl<'a> Session<'a> {
 
     /// A ^C that gdb sent while it was resuming the program, which has not
     /// run yet (breakpoint commands that `continue`, a ^C typed just as
-    /// gdb resumes): it must not be lost. As gdbserver does, the program
-    /// gets a SIGINT, which stops it as soon as it runs and gdb hears of it.
+    /// gdb resumes): it must not be lost.
     fn interrupt_crossing_a_stop(&mut self) {
-        let Some(process) = self.target.selected().filter(|p| p.is_alive()) else {
-            return;
-        };
-        log::debug!("interrupt while stopped: SIGINT to {}", process.pid);
-        // SAFETY: kill(2) on a process we trace.
-        unsafe { libc::kill(process.pid.raw(), libc::SIGINT) };
+        if let Some(process) = self.target.selected().filter(|p| p.is_alive()) {
+            keep_interrupt_for_next_run(process.pid, "it was stopped");
+        }
     }
 
     fn handle_packet(&mut self, payload: &[u8]) -> Result<()> {
@@ -628,13 +624,10 @@ impl<'a> Session<'a> {
         };
         if ctrl_c && matches!(report, Report::Stop { event, .. } if event != StopEvent::Interrupted)
         {
-            // An event that came first answers gdb's ^C; the ^C itself
-            // must still stop the program, as gdbserver's SIGINT does once
-            // it is resumed (breakpoint commands that `continue` would
-            // otherwise run on for good).
-            log::debug!("interrupt crossed an event: SIGINT to {pid}");
-            // SAFETY: kill(2) on a process we trace.
-            unsafe { libc::kill(pid.raw(), libc::SIGINT) };
+            // An event that came first answers gdb's ^C; the ^C itself must
+            // still stop the program (breakpoint commands that `continue`
+            // would otherwise run on for good).
+            keep_interrupt_for_next_run(pid, "an event answered it first");
         }
         let (text, reason) = match report {
             Report::Stop { tid, event } => {
@@ -736,4 +729,13 @@ impl<'a> Session<'a> {
         }
         Ok(())
     }
+}
+
+/// A ^C that could not stop the program now: as gdbserver's ^C always is,
+/// it becomes a SIGINT to the program, which stops it once it runs again
+/// and gdb hears of it then.
+fn keep_interrupt_for_next_run(pid: Pid, why: &str) {
+    log::debug!("interrupt kept for {pid} ({why}): SIGINT");
+    // SAFETY: kill(2) on a process we trace.
+    unsafe { libc::kill(pid.raw(), libc::SIGINT) };
 }
